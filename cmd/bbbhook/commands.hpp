@@ -1,0 +1,22 @@
+#pragma once
+// The table of bbbhook's subcommands; `bbbhook --help` is generated from it.
+#include <span>
+
+#include "bbbhook/cli/app.hpp"
+
+namespace bbbhook::cmd {
+
+void setup_serve(CLI::App& sub, cli::Context& ctx);
+void setup_config(CLI::App& sub, cli::Context& ctx);
+void setup_journal(CLI::App& sub, cli::Context& ctx);
+
+inline std::span<const cli::Command> commands() {
+    static constexpr cli::Command table[] = {
+        {"serve", "Receive BBB webhook callbacks and journal them durably", setup_serve},
+        {"journal", "Inspect and verify the journal (dump, verify)", setup_journal},
+        {"config", "Check the configuration or show every value and its origin", setup_config},
+    };
+    return table;
+}
+
+} // namespace bbbhook::cmd

@@ -1,0 +1,59 @@
+#pragma once
+// Typed configuration, resolved from the layers with every problem collected (not just the first).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bbbhook/bbb/callback_auth.hpp"
+#include "bbbhook/config/layers.hpp"
+#include "bbbhook/journal/writer.hpp"
+#include "bbbhook/util/log.hpp"
+
+namespace bbbhook::config {
+
+struct Endpoint {
+    std::string host;         // "127.0.0.1", "::1" (without brackets)
+    int port = 0;             // 0 = any free port
+    std::string text() const; // "127.0.0.1:8090", "[::1]:8090"
+};
+
+struct SourceConfig {
+    std::string name;
+    std::string path; // request path, e.g. "/bbb/moodle1"
+    bbb::SourceAuth auth;
+    std::string secret_origin; // "inline at FILE:LINE" or the secret file's path (never the secret)
+    std::string where;         // file:line of the [source.NAME] table
+};
+
+struct ServeConfig {
+    std::vector<Endpoint> listen;
+    uint64_t max_body = 1u << 20;
+    int threads = 64;
+    std::chrono::milliseconds read_timeout{10000};
+    bool quarantine = false;
+    std::filesystem::path quarantine_dir;
+    uint64_t quarantine_max = 256ull << 20;
+};
+
+struct Config {
+    std::filesystem::path data_dir;
+    util::LogLevel log_level = util::LogLevel::info;
+    journal::WriterOptions journal;
+    ServeConfig serve;
+    std::vector<SourceConfig> sources;
+};
+
+struct Resolved {
+    Config config;
+    std::vector<Problem> problems; // empty = valid
+    std::vector<Problem> warnings; // worth saying, not fatal
+};
+
+Resolved resolve(const Layers& layers);
+
+// Parses "HOST:PORT" / "[V6]:PORT".
+std::optional<Endpoint> parse_endpoint(std::string_view text);
+
+} // namespace bbbhook::config

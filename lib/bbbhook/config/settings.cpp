@@ -1,0 +1,67 @@
+#include "bbbhook/config/settings.hpp"
+
+#include <algorithm>
+
+namespace bbbhook::config {
+
+namespace {
+constexpr Spec k_specs[] = {
+    {"data_dir", "--data-dir", "$STATE_DIRECTORY, else ./bbbhook-data", Kind::path,
+     "Folder for the journal and the database unless they are set on their own"},
+    {"log_level", "--log-level", "info", Kind::choice, "Log verbosity on stderr", "trace|debug|info|warn|error|off"},
+
+    {"journal.dir", "--journal-dir", "<data_dir>/journal", Kind::path, "Folder of the append-only journal files"},
+    {"journal.rotate_size", "--rotate-size", "64MiB", Kind::size, "Start a new journal file after this size"},
+    {"journal.rotate_age", "--rotate-age", "1d", Kind::duration, "Start a new journal file after this age"},
+    {"journal.durability", "--durability", "sync", Kind::choice,
+     "sync: answer 2xx only after fdatasync; none: after write(2) only (loses events on power loss)", "sync|none"},
+
+    {"serve.listen", "--listen", "127.0.0.1:8090", Kind::list,
+     "Addresses to listen on, HOST:PORT or [IPv6]:PORT (repeat or comma-separate)"},
+    {"serve.max_body", "--max-body", "1MiB", Kind::size, "Largest accepted request body (413 above)"},
+    {"serve.threads", "--threads", "64", Kind::integer, "Worker threads per listening address"},
+    {"serve.read_timeout", "--read-timeout", "10s", Kind::duration, "Time allowed to receive a request"},
+    {"serve.quarantine", "--quarantine", "false", Kind::boolean,
+     "Keep requests that fail authentication or decoding in the quarantine folder"},
+    {"serve.quarantine_dir", "--quarantine-dir", "<data_dir>/quarantine", Kind::path, "Quarantine folder"},
+    {"serve.quarantine_max", "--quarantine-max", "256MiB", Kind::size,
+     "Size cap of the quarantine folder; further requests are not kept (and counted)"},
+};
+
+constexpr SourceKey k_source_keys[] = {
+    {"secret", "the BBB server's shared secret (prefer secret_file)"},
+    {"secret_file", "file holding the shared secret (relative to the config file's folder)"},
+    {"auth", "any (default), bearer or checksum: how callbacks must prove they come from BBB"},
+    {"callback_url", "the exact callback URL registered with hooks/create (checksums cover it)"},
+    {"path", "request path served for this source (default: callback_url's path, else /bbb/NAME)"},
+    {"legacy_checksum", "older checksum formulas to accept as well: v2, v3-constant"},
+};
+} // namespace
+
+std::span<const Spec> specs() {
+    return k_specs;
+}
+
+const Spec* find_spec(std::string_view key) {
+    auto it = std::ranges::find(k_specs, key, &Spec::key);
+    return it == std::end(k_specs) ? nullptr : &*it;
+}
+
+std::string env_name(std::string_view key) {
+    std::string out = "BBBHOOK_";
+    for (char c : key) {
+        if (c == '.' || c == '-')
+            out += '_';
+        else if (c >= 'a' && c <= 'z')
+            out += static_cast<char>(c - 'a' + 'A');
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::span<const SourceKey> source_keys() {
+    return k_source_keys;
+}
+
+} // namespace bbbhook::config

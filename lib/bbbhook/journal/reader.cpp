@@ -1,0 +1,252 @@
+#include "bbbhook/journal/reader.hpp"
+
+#include <algorithm>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "bbbhook/journal/writer.hpp"
+
+namespace bbbhook::journal {
+
+namespace {
+constexpr size_t k_chunk = 1u << 20;
+} // namespace
+
+Result<Reader> Reader::open(std::filesystem::path dir, Position from) {
+    Reader r(std::move(dir));
+    if (auto st = r.refresh_files(); !st) return std::unexpected(st.error());
+    if (from.file.empty()) return r;
+    auto it = std::ranges::lower_bound(r.m_files, from.file);
+    r.m_index = static_cast<size_t>(it - r.m_files.begin());
+    if (it == r.m_files.end() || *it != from.file) {
+        // The file is gone (or not yet visible): continue with the first file after it.
+        r.m_after_last = from.file;
+        return r;
+    }
+    if (auto st = r.open_current(); !st) return std::unexpected(st.error());
+    if (from.offset > r.m_size)
+        return make_error(ExitCode::data,
+                          fmt::format("{}: checkpoint offset {} is past the end of the file ({} bytes): the journal "
+                                      "file was truncated or replaced",
+                                      (r.m_dir / from.file).string(), from.offset, r.m_size));
+    r.m_offset = from.offset;
+    return r;
+}
+
+Status Reader::refresh_files() {
+    std::string current = m_index < m_files.size() ? m_files[m_index] : std::string();
+    auto files = list_files(m_dir);
+    if (!files) return std::unexpected(files.error());
+    m_files = std::move(*files);
+    if (!current.empty()) {
+        auto it = std::ranges::lower_bound(m_files, current);
+        m_index = static_cast<size_t>(it - m_files.begin());
+        if (it == m_files.end() || *it != current) {
+            // The current file was removed under us: continue after it.
+            m_after_last = current;
+            m_fd.reset();
+        }
+    }
+    return {};
+}
+
+Status Reader::open_current() {
+    auto path = m_dir / m_files[m_index];
+    m_fd = util::UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!m_fd) return make_error(ExitCode::no_input, fmt::format("{}: {}", path.string(), errno_message(errno)));
+    m_header_checked = false;
+    m_buf.clear();
+    m_buf_start = 0;
+    return restat();
+}
+
+Status Reader::restat() {
+    struct stat st {};
+    if (::fstat(m_fd.get(), &st) != 0)
+        return make_error(ExitCode::io, fmt::format("{}: {}", (m_dir / current_name()).string(), errno_message(errno)));
+    m_size = static_cast<uint64_t>(st.st_size);
+    return {};
+}
+
+void Reader::advance_file() {
+    m_after_last = m_files[m_index];
+    ++m_index;
+    m_fd.reset();
+    m_offset = 0;
+    m_header_checked = false;
+    m_buf.clear();
+    m_buf_start = 0;
+}
+
+Result<std::string_view> Reader::view(uint64_t offset, size_t n) {
+    if (offset >= m_buf_start && offset + n <= m_buf_start + m_buf.size())
+        return std::string_view(m_buf).substr(static_cast<size_t>(offset - m_buf_start), n);
+    size_t want = std::max(n, k_chunk);
+    if (offset >= m_size)
+        want = 0;
+    else if (offset + want > m_size)
+        want = static_cast<size_t>(m_size - offset);
+    m_buf.resize(want);
+    long long got = util::pread_full(m_fd.get(), m_buf.data(), want, offset);
+    if (got < 0) {
+        m_buf.clear();
+        return make_error(ExitCode::io, fmt::format("{}: read at offset {}: {}", (m_dir / current_name()).string(),
+                                                    offset, errno_message(static_cast<int>(-got))));
+    }
+    m_buf.resize(static_cast<size_t>(got));
+    m_buf_start = offset;
+    return std::string_view(m_buf).substr(0, std::min(n, m_buf.size()));
+}
+
+Result<std::optional<uint64_t>> Reader::find_next_record(uint64_t from) {
+    uint64_t pos = from;
+    while (pos < m_size) {
+        auto chunk = view(pos, k_chunk);
+        if (!chunk) return std::unexpected(chunk.error());
+        if (chunk->empty()) break;
+        size_t hit = chunk->find(k_record_magic);
+        if (hit == std::string_view::npos) {
+            // Keep the last 3 bytes: the magic may straddle two chunks.
+            if (chunk->size() <= 3) break;
+            pos += chunk->size() - 3;
+            continue;
+        }
+        uint64_t candidate = pos + hit;
+        auto head = view(candidate, k_record_prefix_size);
+        if (!head) return std::unexpected(head.error());
+        Decoded d = decode_record(*head);
+        if (d.status == DecodeStatus::need_more) {
+            auto whole = view(candidate, d.size);
+            if (!whole) return std::unexpected(whole.error());
+            d = decode_record(*whole);
+        }
+        if (d.status == DecodeStatus::ok) return std::optional<uint64_t>(candidate);
+        pos = candidate + 1;
+    }
+    return std::optional<uint64_t>();
+}
+
+Result<ReadItem> Reader::next() {
+    for (;;) {
+        if (m_index >= m_files.size()) {
+            if (auto st = refresh_files(); !st) return std::unexpected(st.error());
+            m_index = static_cast<size_t>(std::ranges::upper_bound(m_files, m_after_last) - m_files.begin());
+            if (m_after_last.empty()) m_index = 0;
+            if (m_index >= m_files.size()) {
+                ReadItem end;
+                end.at = end.next = position();
+                return end;
+            }
+            m_offset = 0;
+        }
+        if (!m_fd) {
+            if (auto st = open_current(); !st) return std::unexpected(st.error());
+        }
+        const std::string name = m_files[m_index];
+        auto item_at = [&](ReadItem::Kind kind, uint64_t at, uint64_t length) {
+            ReadItem item;
+            item.kind = kind;
+            item.at = {name, at};
+            item.length = length;
+            return item;
+        };
+        // Refreshes the list when this looks like the newest file: is there a later one now?
+        auto has_successor = [&]() -> Result<bool> {
+            if (is_last_file())
+                if (auto st = refresh_files(); !st) return std::unexpected(st.error());
+            return !is_last_file();
+        };
+        auto end_here = [&](uint64_t pending) {
+            ReadItem end;
+            end.at = end.next = {name, m_offset};
+            end.pending_bytes = pending;
+            return end;
+        };
+        // Undecodable bytes from m_offset to the end of the file, with no valid record after them.
+        auto bad_tail = [&]() -> Result<ReadItem> {
+            auto succ = has_successor();
+            if (!succ) return std::unexpected(succ.error());
+            if (!*succ) return end_here(m_size - m_offset);
+            ReadItem torn = item_at(ReadItem::Kind::torn_tail, m_offset, m_size - m_offset);
+            advance_file();
+            torn.next = {m_files[m_index], 0};
+            return torn;
+        };
+
+        if (!m_header_checked) {
+            auto head = view(0, k_file_header_size);
+            if (!head) return std::unexpected(head.error());
+            if (head->size() < k_file_header_size) {
+                if (auto st = restat(); !st) return std::unexpected(st.error());
+                if (m_size >= k_file_header_size) continue; // it grew meanwhile
+                m_offset = 0;
+                return bad_tail();
+            }
+            m_header_checked = true;
+            if (!is_valid_file_header(*head)) {
+                m_offset = 0;
+                auto found = find_next_record(0);
+                if (!found) return std::unexpected(found.error());
+                if (!*found) return bad_tail();
+                ReadItem bad = item_at(ReadItem::Kind::corrupt, 0, **found);
+                m_offset = **found;
+                bad.next = {name, m_offset};
+                return bad;
+            }
+            m_offset = std::max<uint64_t>(m_offset, k_file_header_size);
+        }
+
+        auto head = view(m_offset, k_record_prefix_size);
+        if (!head) return std::unexpected(head.error());
+        if (head->empty()) {
+            // End of this file: it may have grown, or a later file may have appeared.
+            uint64_t old_size = m_size;
+            if (auto st = restat(); !st) return std::unexpected(st.error());
+            if (m_size > old_size) continue;
+            auto succ = has_successor();
+            if (!succ) return std::unexpected(succ.error());
+            if (!*succ) return end_here(0);
+            advance_file();
+            continue;
+        }
+        Decoded d = decode_record(*head);
+        if (d.status == DecodeStatus::need_more) {
+            auto whole = view(m_offset, d.size);
+            if (!whole) return std::unexpected(whole.error());
+            d = decode_record(*whole);
+        }
+        if (d.status == DecodeStatus::ok) {
+            if (d.record.type == RecordType::seal) {
+                m_offset += d.size;
+                auto succ = has_successor();
+                if (!succ) return std::unexpected(succ.error());
+                if (!*succ) return end_here(0);
+                advance_file();
+                continue;
+            }
+            ReadItem rec = item_at(ReadItem::Kind::record, m_offset, d.size);
+            rec.record = d.record;
+            m_offset += d.size;
+            rec.next = {name, m_offset};
+            return rec;
+        }
+        if (d.status == DecodeStatus::need_more) {
+            // A record that runs past the end of the file: in the newest file it may still be
+            // being written, so it is left alone; in a finished file it is a torn write.
+            uint64_t old_size = m_size;
+            if (auto st = restat(); !st) return std::unexpected(st.error());
+            if (m_size > old_size) continue;
+            return bad_tail();
+        }
+        auto found = find_next_record(m_offset + 1);
+        if (!found) return std::unexpected(found.error());
+        if (!*found) return bad_tail();
+        ReadItem bad = item_at(ReadItem::Kind::corrupt, m_offset, **found - m_offset);
+        m_offset = **found;
+        bad.next = {name, m_offset};
+        return bad;
+    }
+}
+
+} // namespace bbbhook::journal

@@ -1,0 +1,271 @@
+#include "bbbhook/journal/writer.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bbbhook/util/text.hpp"
+#include "bbbhook/util/time.hpp"
+
+namespace bbbhook::journal {
+
+namespace {
+// Appenders wait while the open batch is larger than this: backpressure instead of unbounded memory.
+constexpr size_t k_max_batch_bytes = 16u << 20;
+constexpr auto k_idle_tick = std::chrono::seconds(1);
+} // namespace
+
+struct Writer::Batch {
+    std::string bytes;
+    size_t records = 0;
+    bool done = false;
+    std::optional<Error> error;
+    std::string file;
+    uint64_t file_offset = 0;
+};
+
+Result<std::vector<std::string>> list_files(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec)) {
+        auto name = it->path().filename().string();
+        if (file_sequence(name)) names.push_back(std::move(name));
+    }
+    if (ec) return make_error(ExitCode::no_input, fmt::format("journal folder {}: {}", dir.string(), ec.message()));
+    std::ranges::sort(names);
+    return names;
+}
+
+Writer::Writer(WriterOptions options) : m_options(std::move(options)) {}
+
+Result<std::unique_ptr<Writer>> Writer::open(WriterOptions options) {
+    std::unique_ptr<Writer> w(new Writer(std::move(options)));
+    const auto& dir = w->m_options.dir;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error(ExitCode::cant_create, fmt::format("journal folder {}: {}", dir.string(), ec.message()));
+
+    // 1. One writer per folder.
+    auto lock_path = dir / ".lock";
+    w->m_lock_fd = util::UniqueFd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+    if (!w->m_lock_fd)
+        return make_error(errno == EACCES ? ExitCode::no_perm : ExitCode::cant_create,
+                          fmt::format("{}: {}", lock_path.string(), errno_message(errno)));
+    if (::flock(w->m_lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        auto holder = util::read_file(lock_path);
+        return make_error(ExitCode::temp_fail,
+                          fmt::format("journal folder {} is in use by another process (pid {})", dir.string(),
+                                      holder ? std::string(util::trim(*holder)) : "?"));
+    }
+    std::string pid = fmt::format("{}\n", ::getpid());
+    if (::ftruncate(w->m_lock_fd.get(), 0) == 0) (void)util::write_all(w->m_lock_fd.get(), pid);
+
+    // 2. Continue the sequence after the newest existing file; never reopen an old file.
+    auto files = list_files(dir);
+    if (!files) return std::unexpected(files.error());
+    if (!files->empty()) w->m_next_sequence = *file_sequence(files->back()) + 1;
+
+    // 3. Fail fast if the folder cannot be written.
+    if (auto st = w->open_new_file(); !st) return std::unexpected(st.error());
+    w->m_flusher = std::thread([p = w.get()] { p->flusher_loop(); });
+    return w;
+}
+
+Writer::~Writer() {
+    close();
+}
+
+std::string Writer::last_error() const {
+    std::lock_guard lk(m_mutex);
+    return m_last_error;
+}
+
+std::string Writer::current_file() const {
+    std::lock_guard lk(m_mutex);
+    return m_current_name;
+}
+
+Result<Position> Writer::append(const Record& record) {
+    // Encode (and CRC) outside the lock; only the copy into the batch is serialized.
+    thread_local std::string encoded;
+    encoded.clear();
+    encode_record(encoded, record);
+
+    std::unique_lock lk(m_mutex);
+    m_done_cv.wait(lk, [&] { return m_stop || !m_open || m_open->bytes.size() < k_max_batch_bytes; });
+    if (m_stop) return make_error(ExitCode::temp_fail, "journal is closed");
+    if (!m_open) m_open = std::make_shared<Batch>();
+    auto batch = m_open;
+    size_t offset_in_batch = batch->bytes.size();
+    batch->bytes += encoded;
+    ++batch->records;
+    m_work_cv.notify_one();
+    m_done_cv.wait(lk, [&] { return batch->done; });
+    if (batch->error) return std::unexpected(*batch->error);
+    return Position{batch->file, batch->file_offset + offset_in_batch};
+}
+
+void Writer::rotate() {
+    std::lock_guard lk(m_mutex);
+    m_rotate_requested = true;
+    m_work_cv.notify_one();
+}
+
+void Writer::close() {
+    {
+        std::lock_guard lk(m_mutex);
+        m_stop = true;
+        m_work_cv.notify_one();
+        m_done_cv.notify_all();
+    }
+    // The flusher drains every batch appended before m_stop was set, then seals and exits.
+    if (m_flusher.joinable()) m_flusher.join();
+}
+
+void Writer::flusher_loop() {
+    std::unique_lock lk(m_mutex);
+    for (;;) {
+        m_work_cv.wait_for(lk, k_idle_tick, [&] { return m_open || m_stop || m_rotate_requested; });
+        if (m_open) {
+            auto batch = std::move(m_open);
+            m_done_cv.notify_all(); // appenders held back by the size cap may start the next batch
+            lk.unlock();
+            write_batch(*batch);
+            lk.lock();
+            batch->done = true;
+            m_done_cv.notify_all();
+            continue; // drain everything before stopping or rotating
+        }
+        bool rotate_now = m_rotate_requested;
+        m_rotate_requested = false;
+        bool stop = m_stop;
+        lk.unlock();
+        // Idle work, without the lock: explicit rotation, age rotation, and recovery probes.
+        if (rotate_now || stop) {
+            if (m_fd && m_file_records > 0) seal_current();
+        } else if (m_fd && m_file_records > 0 && util::now_ms() - m_file_created_ms >= m_options.rotate_age.count()) {
+            seal_current();
+        }
+        if (!stop && !healthy() && !m_fd) {
+            if (open_new_file()) spdlog::info("journal: writable again ({})", m_file_name);
+        }
+        if (stop) {
+            m_fd.reset();
+            return;
+        }
+        lk.lock();
+    }
+}
+
+void Writer::write_batch(Batch& batch) {
+    bool sync = m_options.durability == Durability::sync;
+    if (m_fd && m_file_records > 0 &&
+        (m_file_size >= m_options.rotate_size || util::now_ms() - m_file_created_ms >= m_options.rotate_age.count()))
+        seal_current();
+    if (!m_fd) {
+        if (auto st = open_new_file(); !st) {
+            batch.error = st.error();
+            return;
+        }
+    }
+    uint64_t offset = m_file_size;
+    int err = util::write_all(m_fd.get(), batch.bytes);
+    if (err == 0 && sync) {
+        int64_t t0 = util::monotonic_ns();
+        if (::fdatasync(m_fd.get()) != 0) err = errno;
+        m_metrics.sync_seconds.observe(static_cast<double>(util::monotonic_ns() - t0) / 1e9);
+    }
+    if (err != 0) {
+        // Cut off what may have been written and abandon the file: after a failed fdatasync the
+        // kernel may have dropped the dirty pages, so nothing later in this file could be trusted.
+        (void)::ftruncate(m_fd.get(), static_cast<off_t>(offset));
+        m_fd.reset();
+        std::string msg = fmt::format("journal write to {} failed: {}", m_file_name, errno_message(err));
+        mark_failed(msg);
+        batch.error = Error{ExitCode::io, msg};
+        return;
+    }
+    m_file_size += batch.bytes.size();
+    m_file_records += batch.records;
+    m_metrics.records += batch.records;
+    m_metrics.bytes += batch.bytes.size();
+    m_metrics.batch_records.observe(static_cast<double>(batch.records));
+    batch.file = m_file_name;
+    batch.file_offset = offset;
+    mark_healthy();
+}
+
+Status Writer::open_new_file() {
+    const auto& dir = m_options.dir;
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        int64_t now = util::now_ms();
+        std::string name = file_name(m_next_sequence++, now);
+        auto path = dir / name;
+        util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640));
+        if (!fd) {
+            if (errno == EEXIST) continue;
+            auto msg = fmt::format("cannot create journal file {}: {}", path.string(), errno_message(errno));
+            mark_failed(msg);
+            return make_error(errno == EACCES ? ExitCode::no_perm : ExitCode::cant_create, msg);
+        }
+        int err = util::write_all(fd.get(), encode_file_header());
+        if (err == 0 && ::fdatasync(fd.get()) != 0) err = errno;
+        if (err == 0) err = util::fsync_dir(dir);
+        if (err != 0) {
+            ::unlink(path.c_str());
+            auto msg = fmt::format("cannot write journal file {}: {}", path.string(), errno_message(err));
+            mark_failed(msg);
+            return make_error(ExitCode::cant_create, msg);
+        }
+        m_fd = std::move(fd);
+        m_file_name = name;
+        m_file_size = k_file_header_size;
+        m_file_records = 0;
+        m_file_created_ms = now;
+        ++m_metrics.files_created;
+        std::lock_guard lk(m_mutex);
+        m_current_name = name;
+        return {};
+    }
+    return make_error(ExitCode::cant_create, "cannot find a free journal file name");
+}
+
+void Writer::seal_current() {
+    std::string seal_body = fmt::format(R"({{"records":{},"bytes":{}}})", m_file_records, m_file_size);
+    Record seal{RecordType::seal, bbb::AuthMethod::none, util::now_ms(), {}, {}, {}, seal_body};
+    std::string bytes;
+    encode_record(bytes, seal);
+    int err = util::write_all(m_fd.get(), bytes);
+    if (err == 0 && ::fdatasync(m_fd.get()) != 0) err = errno;
+    // A file whose seal could not be written is still complete: a later file exists, and the
+    // reader treats any file with a successor as final.
+    if (err != 0)
+        spdlog::warn("journal: sealing {} failed: {}", m_file_name, errno_message(err));
+    else
+        ++m_metrics.files_sealed;
+    (void)::fchmod(m_fd.get(), 0440);
+    m_fd.reset();
+    spdlog::debug("journal: sealed {} ({} records, {} bytes)", m_file_name, m_file_records, m_file_size);
+}
+
+void Writer::mark_failed(const std::string& message) {
+    ++m_metrics.write_errors;
+    bool was_healthy = m_healthy.exchange(false);
+    {
+        std::lock_guard lk(m_mutex);
+        m_last_error = message;
+    }
+    if (was_healthy) spdlog::error("{}; answering 503 until it works again", message);
+}
+
+void Writer::mark_healthy() {
+    if (!m_healthy.exchange(true)) spdlog::info("journal: writes succeed again ({})", m_file_name);
+}
+
+} // namespace bbbhook::journal

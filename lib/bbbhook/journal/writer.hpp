@@ -1,0 +1,113 @@
+#pragma once
+// The journal writer: appends records to the current file of a journal folder, durably, with
+// group commit, size/age rotation and sealing. Used by `bbbhook serve`.
+//
+// append() is thread-safe and blocks until the record is on disk: concurrent appends are
+// gathered into one write(2) and one fdatasync(2) by a single flusher thread. When a write or
+// sync fails (disk full, I/O error) every append of that batch fails, the writer reports itself
+// unhealthy, abandons that file (after a failed fsync the page cache cannot be trusted) and
+// starts a new file for the next batch; it probes once a second while idle and becomes healthy
+// again as soon as a file can be created and synced.
+//
+// One writer per folder: open() takes an exclusive flock on <dir>/.lock.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "bbbhook/journal/format.hpp"
+#include "bbbhook/journal/position.hpp"
+#include "bbbhook/util/error.hpp"
+#include "bbbhook/util/fd.hpp"
+#include "bbbhook/util/histogram.hpp"
+
+namespace bbbhook::journal {
+
+enum class Durability { sync, none };
+
+struct WriterOptions {
+    std::filesystem::path dir;
+    uint64_t rotate_size = 64ull << 20;
+    std::chrono::milliseconds rotate_age = std::chrono::hours(24);
+    Durability durability = Durability::sync;
+};
+
+struct WriterMetrics {
+    util::Histogram sync_seconds{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+    util::Histogram batch_records{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
+    std::atomic<uint64_t> records{0};
+    std::atomic<uint64_t> bytes{0};
+    std::atomic<uint64_t> write_errors{0};
+    std::atomic<uint64_t> files_created{0};
+    std::atomic<uint64_t> files_sealed{0};
+};
+
+class Writer {
+public:
+    // Creates the folder if needed, locks it and opens a new file. Fails with temp_fail when
+    // another process holds the folder, cant_create when it cannot be created or written.
+    static Result<std::unique_ptr<Writer>> open(WriterOptions options);
+    ~Writer();
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+
+    // Appends one record and returns where it was written, once it is durable (or written, with
+    // Durability::none). Fails with io when the batch could not be written or synced, or
+    // temp_fail after close().
+    Result<Position> append(const Record& record);
+
+    // Seals the current file (if it holds records); the next batch starts a new file. For SIGHUP.
+    void rotate();
+    // Writes what is pending, seals the current file and stops the flusher. Idempotent.
+    void close();
+
+    bool healthy() const { return m_healthy.load(); }
+    std::string last_error() const;
+    std::string current_file() const;
+    const std::filesystem::path& dir() const { return m_options.dir; }
+    const WriterMetrics& metrics() const { return m_metrics; }
+
+private:
+    struct Batch;
+    explicit Writer(WriterOptions options);
+    void flusher_loop();
+    void write_batch(Batch& batch);
+    Status open_new_file();
+    void seal_current();
+    void mark_failed(const std::string& message);
+    void mark_healthy();
+
+    WriterOptions m_options;
+    util::UniqueFd m_lock_fd;
+
+    // Shared between appenders and the flusher, guarded by m_mutex.
+    mutable std::mutex m_mutex;
+    std::condition_variable m_work_cv; // flusher waits for a batch (or stop/rotate)
+    std::condition_variable m_done_cv; // appenders wait for their batch
+    std::shared_ptr<Batch> m_open;     // the batch appenders add to
+    bool m_stop = false;
+    bool m_rotate_requested = false;
+    std::string m_current_name; // for current_file(), under m_mutex
+    std::string m_last_error;
+
+    // Owned by the flusher thread only (and by open() before it starts).
+    util::UniqueFd m_fd;
+    std::string m_file_name;
+    uint64_t m_file_size = 0;
+    uint64_t m_file_records = 0;
+    int64_t m_file_created_ms = 0;
+    uint64_t m_next_sequence = 1;
+
+    std::atomic<bool> m_healthy{true};
+    WriterMetrics m_metrics;
+    std::thread m_flusher;
+};
+
+// Journal files of a folder in name (= write) order. Fails with no_input if it cannot be listed.
+Result<std::vector<std::string>> list_files(const std::filesystem::path& dir);
+
+} // namespace bbbhook::journal

@@ -1,0 +1,102 @@
+#include "bbbhook/util/fd.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace bbbhook::util {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+}
+
+int UniqueFd::release() {
+    int fd = m_fd;
+    m_fd = -1;
+    return fd;
+}
+
+int UniqueFd::reset(int fd) {
+    int err = 0;
+    // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
+    if (m_fd >= 0 && ::close(m_fd) != 0) err = errno;
+    m_fd = fd;
+    return err;
+}
+
+int write_all(int fd, std::string_view bytes) {
+    const char* p = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    return 0;
+}
+
+long long pread_full(int fd, char* buf, size_t size, unsigned long long offset) {
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = ::pread(fd, buf + got, size - got, static_cast<off_t>(offset + got));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+    }
+    return static_cast<long long>(got);
+}
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return make_error(ExitCode::no_input, fmt::format("{}: {}", path.string(), errno_message(errno)));
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return make_error(ExitCode::no_input, fmt::format("{}: {}", path.string(), errno_message(errno)));
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+int fsync_dir(const std::filesystem::path& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) return errno;
+    if (::fsync(fd.get()) != 0) return errno;
+    return 0;
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
+    auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+    int raw = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (raw < 0) return make_error(ExitCode::cant_create, fmt::format("{}: {}", path.string(), errno_message(errno)));
+    UniqueFd fd(raw);
+    auto fail = [&](int err) {
+        ::unlink(tmpl.c_str());
+        return make_error(ExitCode::cant_create, fmt::format("{}: {}", path.string(), errno_message(err)));
+    };
+    if (::fchmod(fd.get(), mode) != 0) return fail(errno);
+    if (int err = write_all(fd.get(), content)) return fail(err);
+    if (::fsync(fd.get()) != 0) return fail(errno);
+    if (int err = fd.reset()) return fail(err);
+    if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail(errno);
+    fsync_dir(dir);
+    return {};
+}
+
+} // namespace bbbhook::util

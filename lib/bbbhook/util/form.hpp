@@ -1,0 +1,31 @@
+#pragma once
+// application/x-www-form-urlencoded decoding (WHATWG URLSearchParams and RFC 3986 styles).
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bbbhook::util {
+
+struct FormField {
+    std::string name;
+    std::string value;
+};
+
+struct FormError {
+    size_t offset = 0; // byte offset in the encoded input
+    std::string message;
+};
+
+// Decodes one percent-encoded component; '+' becomes a space when plus_is_space.
+// Fails on a '%' not followed by two hex digits.
+std::expected<std::string, FormError> percent_decode(std::string_view s, bool plus_is_space = true);
+
+// Splits "a=1&b=2" into fields in order. Empty pieces ("a=1&&b=2") are skipped, as browsers do;
+// a piece without '=' is a field with an empty value. Fails on malformed percent-escapes.
+std::expected<std::vector<FormField>, FormError> parse_form(std::string_view body);
+
+// The value of the first field called `name`, if any.
+const std::string* form_value(const std::vector<FormField>& fields, std::string_view name);
+
+} // namespace bbbhook::util
