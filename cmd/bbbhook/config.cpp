@@ -18,7 +18,7 @@ void setup_config(CLI::App& sub, cli::Context& ctx) {
     });
     // Settings may be given as flags here too, to see their effect.
     for (CLI::App* s : {check, show})
-        cli::add_setting_flags(*s, ctx, {"serve.listen", "journal.dir", "journal.durability", "serve.max_body"});
+        cli::add_all_setting_flags(*s, ctx);
 }
 
 } // namespace bbbhook::cmd

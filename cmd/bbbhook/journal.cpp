@@ -6,7 +6,6 @@ namespace bbbhook::cmd {
 
 void setup_journal(CLI::App& sub, cli::Context& ctx) {
     sub.require_subcommand(1);
-    cli::add_setting_flags(sub, ctx, {"journal.dir"});
 
     static journal::DumpOptions dump;
     static std::string from;
@@ -16,7 +15,7 @@ void setup_journal(CLI::App& sub, cli::Context& ctx) {
     d->add_option("--from", from, "Start at FILE:OFFSET (a position printed by dump)")->type_name("FILE:OFFSET");
     d->add_option("--limit", limit, "Print at most N records")->type_name("N");
     d->callback([&ctx] {
-        dump.dir = ctx.load_config().journal.dir;
+        dump.dir = ctx.load_config(cli::Context::Sources::ignore).journal.dir;
         if (!from.empty()) {
             auto p = journal::parse_position(from);
             if (!p) throw Failure(ExitCode::usage, "--from: expected FILE:OFFSET, got '" + from + "'");
@@ -26,8 +25,11 @@ void setup_journal(CLI::App& sub, cli::Context& ctx) {
         ctx.exit = journal::dump(dump, stdout);
     });
 
+    cli::add_setting_flags(*d, ctx, {"journal.dir"});
     CLI::App* v = sub.add_subcommand("verify", "Check every record's CRC; exit 65 if anything is corrupt or torn");
-    v->callback([&ctx] { ctx.exit = journal::verify(ctx.load_config().journal.dir, stdout); });
+    cli::add_setting_flags(*v, ctx, {"journal.dir"});
+    v->callback(
+        [&ctx] { ctx.exit = journal::verify(ctx.load_config(cli::Context::Sources::ignore).journal.dir, stdout); });
 }
 
 } // namespace bbbhook::cmd

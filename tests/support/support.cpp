@@ -150,7 +150,7 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
 }
 
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-              std::string_view stdin_data) {
+              std::string_view stdin_data, std::chrono::milliseconds timeout) {
     TempDir tmp;
     auto out = tmp / "out", err = tmp / "err", in = tmp / "in";
     write_text(in, stdin_data);
@@ -168,7 +168,15 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
         ::_exit(127);
     }
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     RunResult r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = read_text(out);
@@ -176,23 +184,43 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
     return r;
 }
 
-RawResponse send_raw(int port, std::string_view bytes, std::chrono::milliseconds timeout) {
-    RawResponse res;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return res;
+namespace {
+
+int connect_loopback(int port, bool ipv6) {
+    int fd = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int rc;
+    if (ipv6) {
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        a.sin6_port = htons(static_cast<uint16_t>(port));
+        rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    } else {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
     }
+    if (rc != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void send_all(int fd, std::string_view bytes) {
     size_t sent = 0;
     while (sent < bytes.size()) {
         ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
         if (n <= 0) break; // the server may answer (e.g. 413) before reading everything
         sent += static_cast<size_t>(n);
     }
+}
+
+// Reads one Content-Length framed response, then closes the connection.
+RawResponse read_response(int fd, std::chrono::milliseconds timeout) {
+    RawResponse res;
     std::string in;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     size_t need = std::string::npos;
@@ -225,6 +253,24 @@ RawResponse send_raw(int port, std::string_view bytes, std::chrono::milliseconds
         res.body = in.substr(end + 4);
     }
     return res;
+}
+
+} // namespace
+
+RawResponse send_raw(int port, std::string_view bytes, std::chrono::milliseconds timeout, bool ipv6) {
+    int fd = connect_loopback(port, ipv6);
+    if (fd < 0) return {};
+    send_all(fd, bytes);
+    return read_response(fd, timeout);
+}
+
+RawResponse send_raw_slowly(int port, std::string_view first, std::string_view rest, std::chrono::milliseconds pause) {
+    int fd = connect_loopback(port, false);
+    if (fd < 0) return {};
+    send_all(fd, first);
+    std::this_thread::sleep_for(pause);
+    send_all(fd, rest);
+    return read_response(fd, std::chrono::seconds(10));
 }
 
 RawResponse http(int port, std::string_view method, std::string_view target, std::string_view body,

@@ -56,13 +56,13 @@ private:
     pid_t m_pid = -1;
 };
 
-// Runs a command to completion; returns exit code and captured stdout/stderr.
 struct RunResult {
     int code = -1;
     std::string out, err;
 };
+// Runs a command to completion (SIGKILLed after `timeout`, code 137); returns exit code and output.
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
-              std::string_view stdin_data = {});
+              std::string_view stdin_data = {}, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 struct RawResponse {
     int status = 0;   // 0 when the connection failed or no status line came
@@ -71,7 +71,11 @@ struct RawResponse {
 };
 // Sends `bytes` as-is on a new connection to 127.0.0.1:port and reads one response
 // (Content-Length framed). Closes the connection.
-RawResponse send_raw(int port, std::string_view bytes, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// With ipv6, connects to [::1] instead of 127.0.0.1.
+RawResponse send_raw(int port, std::string_view bytes, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                     bool ipv6 = false);
+// Like send_raw, but writes `first`, waits `pause`, then writes `rest` (a slow client).
+RawResponse send_raw_slowly(int port, std::string_view first, std::string_view rest, std::chrono::milliseconds pause);
 // A request built from parts, sent with send_raw.
 RawResponse http(int port, std::string_view method, std::string_view target, std::string_view body = {},
                  const std::vector<std::pair<std::string, std::string>>& headers = {});

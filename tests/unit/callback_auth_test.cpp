@@ -113,7 +113,7 @@ TEST_CASE("auth modes restrict what is accepted", "[auth]") {
     CHECK(r.error().kind == "no_credentials");
 }
 
-TEST_CASE("checksum algorithm comes from the hex length; other lengths are refused", "[auth]") {
+TEST_CASE("checksum algorithm comes from the hex length, other lengths are refused", "[auth]") {
     const std::string url = "https://hooks.example.org/bbb/a", body = "domain=x&event=%5B%5D&timestamp=1";
     bbb::SourceAuth s{"s3cret", url, bbb::AuthMode::checksum, false, false};
     for (auto alg : {util::HashAlg::sha1, util::HashAlg::sha256, util::HashAlg::sha384, util::HashAlg::sha512}) {

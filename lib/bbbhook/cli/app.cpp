@@ -24,8 +24,9 @@ config::LoadRequest Context::load_request() const {
     return config::LoadRequest{config_path, flags, config::process_environment()};
 }
 
-config::Config Context::load_config() const {
+config::Config Context::load_config(Sources sources) const {
     auto layers = config::load_layers(load_request());
+    if (sources == Sources::ignore) layers.sources.clear();
     auto resolved = config::resolve(layers);
     for (const auto& w : resolved.warnings)
         spdlog::warn("{}", w.text());
@@ -39,6 +40,12 @@ config::Config Context::load_config() const {
     return std::move(resolved.config);
 }
 
+void add_all_setting_flags(CLI::App& app, Context& ctx) {
+    for (const auto& spec : config::specs())
+        if (!spec.flag.empty() && spec.key != "log_level" && spec.key != "data_dir")
+            add_setting_flags(app, ctx, {spec.key});
+}
+
 void add_setting_flags(CLI::App& app, Context& ctx, std::initializer_list<std::string_view> keys) {
     for (auto key : keys) {
         const config::Spec* spec = config::find_spec(key);
@@ -49,10 +56,11 @@ void add_setting_flags(CLI::App& app, Context& ctx, std::initializer_list<std::s
         if (!spec->choices.empty()) help += fmt::format(" {{{}}}", spec->choices);
         std::string k(key);
         if (spec->kind == config::Kind::boolean) {
-            app.add_flag_callback(
+            // "--quarantine" or "--quarantine=false": CLI11 counts a false value as -1.
+            app.add_flag_function(
                 flag,
-                [&ctx, k, flag] {
-                    ctx.flags.push_back({k, {"true"}, flag});
+                [&ctx, k, flag](std::int64_t n) {
+                    ctx.flags.push_back({k, {n > 0 ? "true" : "false"}, flag});
                 },
                 help);
         } else if (spec->kind == config::Kind::list) {

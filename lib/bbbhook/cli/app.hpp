@@ -22,8 +22,10 @@ struct Context {
 
     config::LoadRequest load_request() const;
     // Loads and resolves the configuration; on any problem throws Failure(config) after printing
-    // every problem (file:line, variable or flag) on stderr. Applies log_level.
-    config::Config load_config() const;
+    // every problem (file:line, variable or flag) on stderr. Applies log_level. Commands that do
+    // not talk to BBB pass Sources::ignore, so unreadable secret files do not stop them.
+    enum class Sources { resolve, ignore };
+    config::Config load_config(Sources sources = Sources::resolve) const;
 };
 
 struct Command {
@@ -38,6 +40,8 @@ int run(int argc, char** argv, std::span<const Command> commands);
 
 // Adds a flag per setting key (from config/settings), recording given values in ctx.flags.
 void add_setting_flags(CLI::App& app, Context& ctx, std::initializer_list<std::string_view> keys);
+// Adds the flag of every setting except the global ones (for `config check|show`).
+void add_all_setting_flags(CLI::App& app, Context& ctx);
 
 std::string_view version();
 

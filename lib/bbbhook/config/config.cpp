@@ -194,9 +194,11 @@ Resolved resolve(const Layers& layers) {
     const Value& dd = r.value("data_dir");
     if (dd.origin == Origin::builtin) {
         auto it = layers.environment.find("STATE_DIRECTORY");
-        c.data_dir = it != layers.environment.end() && !it->second.empty()
-                         ? std::filesystem::path(util::split_list(it->second, ':').front())
-                         : std::filesystem::path("bbbhook-data");
+        // systemd may list several folders (':'-separated): the first one. A blank value counts as unset.
+        auto state_dirs =
+            it != layers.environment.end() ? util::split_list(it->second, ':') : std::vector<std::string>{};
+        c.data_dir =
+            !state_dirs.empty() ? std::filesystem::path(state_dirs.front()) : std::filesystem::path("bbbhook-data");
     } else {
         c.data_dir = dd.text();
     }
@@ -246,6 +248,21 @@ Resolved resolve(const Layers& layers) {
     auto config_dir = layers.file.empty() ? std::filesystem::current_path() : layers.file.parent_path();
     for (const auto& e : layers.sources)
         resolve_source(e, config_dir, out, paths, warned_files);
+
+    // Report file problems in line order (toml++ walks keys alphabetically), then the others.
+    auto line_of = [](const Problem& p) -> std::optional<std::pair<std::string, long>> {
+        size_t colon = p.where.rfind(':');
+        if (colon == std::string::npos || colon + 1 == p.where.size()) return std::nullopt;
+        long line = 0;
+        auto [ptr, ec] = std::from_chars(p.where.data() + colon + 1, p.where.data() + p.where.size(), line);
+        if (ec != std::errc() || ptr != p.where.data() + p.where.size()) return std::nullopt;
+        return std::pair{p.where.substr(0, colon), line};
+    };
+    std::ranges::stable_sort(out.problems, [&](const Problem& a, const Problem& b) {
+        auto la = line_of(a), lb = line_of(b);
+        if (la && lb) return *la < *lb;
+        return la.has_value() && !lb.has_value();
+    });
     return out;
 }
 

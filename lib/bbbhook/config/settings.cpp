@@ -7,7 +7,7 @@ namespace bbbhook::config {
 namespace {
 constexpr Spec k_specs[] = {
     {"data_dir", "--data-dir", "$STATE_DIRECTORY, else ./bbbhook-data", Kind::path,
-     "Folder for the journal and the database unless they are set on their own"},
+     "Folder for bbbhook's state (the journal, the quarantine) unless set on their own"},
     {"log_level", "--log-level", "info", Kind::choice, "Log verbosity on stderr", "trace|debug|info|warn|error|off"},
 
     {"journal.dir", "--journal-dir", "<data_dir>/journal", Kind::path, "Folder of the append-only journal files"},

@@ -1,5 +1,5 @@
 #pragma once
-// The journal's on-disk format, version 1 (documented in docs/JOURNAL.md).
+// The journal's on-disk format, version 1 (for users: bbbhook-journal(1), FORMAT).
 //
 // A journal is a folder of files named NNNNNNNNNNNN-YYYYMMDDTHHMMSSZ.journal: a 12-digit sequence
 // number, then the UTC creation time, so name order is write order.

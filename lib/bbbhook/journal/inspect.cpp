@@ -29,17 +29,18 @@ std::string event_ids(std::string_view body) {
     auto j = nlohmann::json::parse(*event, nullptr, false);
     if (j.is_discarded()) return "?";
     if (!j.is_array()) j = nlohmann::json::array({j});
+    // Whatever the sender put there (an authenticated sender may send any JSON), never throw.
+    auto string_at = [](const nlohmann::json& e, const char* a, const char* b) -> const std::string* {
+        if (!e.is_object() || !e.contains(a) || !e[a].is_object() || !e[a].contains(b)) return nullptr;
+        return e[a][b].is_string() ? e[a][b].get_ptr<const std::string*>() : nullptr;
+    };
     std::string out;
     for (const auto& e : j) {
-        std::string id = "?";
-        if (auto p = e.value(nlohmann::json::json_pointer("/data/id"), nlohmann::json()); p.is_string())
-            id = p;
-        else if (auto n = e.value(nlohmann::json::json_pointer("/envelope/name"), nlohmann::json()); n.is_string())
-            id = n;
-        else if (auto h = e.value(nlohmann::json::json_pointer("/header/name"), nlohmann::json()); h.is_string())
-            id = h;
+        const std::string* id = string_at(e, "data", "id");
+        if (!id) id = string_at(e, "envelope", "name");
+        if (!id) id = string_at(e, "header", "name");
         if (!out.empty()) out += ",";
-        out += id;
+        out += id ? *id : "?";
     }
     return out;
 }

@@ -56,9 +56,32 @@ Status Reader::open_current() {
     m_fd = util::UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!m_fd) return make_error(ExitCode::no_input, fmt::format("{}: {}", path.string(), errno_message(errno)));
     m_header_checked = false;
+    m_after_seal = false;
     m_buf.clear();
     m_buf_start = 0;
     return restat();
+}
+
+Result<bool> Reader::is_final() {
+    if (is_last_file())
+        if (auto st = refresh_files(); !st) return std::unexpected(st.error());
+    if (!is_last_file()) return true;
+    return ends_with_seal();
+}
+
+Result<bool> Reader::ends_with_seal() {
+    // A seal record is small; look for one that ends exactly at the end of the file.
+    constexpr uint64_t k_tail = 512;
+    uint64_t start = m_size > k_tail ? m_size - k_tail : 0;
+    auto tail = view(start, static_cast<size_t>(m_size - start));
+    if (!tail) return std::unexpected(tail.error());
+    std::string window(*tail);
+    for (size_t at = window.rfind(k_record_magic); at != std::string::npos;
+         at = at == 0 ? std::string::npos : window.rfind(k_record_magic, at - 1)) {
+        Decoded d = decode_record(std::string_view(window).substr(at));
+        if (d.status == DecodeStatus::ok) return d.record.type == RecordType::seal && start + at + d.size == m_size;
+    }
+    return false;
 }
 
 Status Reader::restat() {
@@ -75,6 +98,7 @@ void Reader::advance_file() {
     m_fd.reset();
     m_offset = 0;
     m_header_checked = false;
+    m_after_seal = false;
     m_buf.clear();
     m_buf_start = 0;
 }
@@ -163,15 +187,31 @@ Result<ReadItem> Reader::next() {
             end.pending_bytes = pending;
             return end;
         };
-        // Undecodable bytes from m_offset to the end of the file, with no valid record after them.
+        // Undecodable bytes from m_offset to the end of the file, with no valid record after them:
+        // pending while the file may still grow, a torn tail once it is final.
         auto bad_tail = [&]() -> Result<ReadItem> {
-            auto succ = has_successor();
-            if (!succ) return std::unexpected(succ.error());
-            if (!*succ) return end_here(m_size - m_offset);
+            auto final = is_final();
+            if (!final) return std::unexpected(final.error());
+            if (!*final) return end_here(m_size - m_offset);
             ReadItem torn = item_at(ReadItem::Kind::torn_tail, m_offset, m_size - m_offset);
-            advance_file();
-            torn.next = {m_files[m_index], 0};
+            if (is_last_file()) {
+                m_offset = m_size;
+                torn.next = {name, m_offset};
+            } else {
+                advance_file();
+                torn.next = {m_files[m_index], 0};
+            }
             return torn;
+        };
+        // Undecodable bytes at m_offset: corrupt if a valid record follows, else a bad tail.
+        auto skip_bad = [&]() -> Result<ReadItem> {
+            auto found = find_next_record(m_offset + 1);
+            if (!found) return std::unexpected(found.error());
+            if (!*found) return bad_tail();
+            ReadItem bad = item_at(ReadItem::Kind::corrupt, m_offset, **found - m_offset);
+            m_offset = **found;
+            bad.next = {name, m_offset};
+            return bad;
         };
 
         if (!m_header_checked) {
@@ -197,6 +237,21 @@ Result<ReadItem> Reader::next() {
             m_offset = std::max<uint64_t>(m_offset, k_file_header_size);
         }
 
+        if (m_after_seal) {
+            // The writer never writes after a seal: anything there is damage, reported once.
+            if (m_offset < m_size) {
+                ReadItem torn = item_at(ReadItem::Kind::torn_tail, m_offset, m_size - m_offset);
+                m_offset = m_size;
+                torn.next = {name, m_offset};
+                return torn;
+            }
+            auto succ = has_successor();
+            if (!succ) return std::unexpected(succ.error());
+            if (!*succ) return end_here(0);
+            advance_file();
+            continue;
+        }
+
         auto head = view(m_offset, k_record_prefix_size);
         if (!head) return std::unexpected(head.error());
         if (head->empty()) {
@@ -219,10 +274,7 @@ Result<ReadItem> Reader::next() {
         if (d.status == DecodeStatus::ok) {
             if (d.record.type == RecordType::seal) {
                 m_offset += d.size;
-                auto succ = has_successor();
-                if (!succ) return std::unexpected(succ.error());
-                if (!*succ) return end_here(0);
-                advance_file();
+                m_after_seal = true;
                 continue;
             }
             ReadItem rec = item_at(ReadItem::Kind::record, m_offset, d.size);
@@ -233,19 +285,16 @@ Result<ReadItem> Reader::next() {
         }
         if (d.status == DecodeStatus::need_more) {
             // A record that runs past the end of the file: in the newest file it may still be
-            // being written, so it is left alone; in a finished file it is a torn write.
+            // being written, so it is left alone (no scanning inside it); once the file is
+            // final it is a torn write, or a damaged length if valid records follow.
             uint64_t old_size = m_size;
             if (auto st = restat(); !st) return std::unexpected(st.error());
             if (m_size > old_size) continue;
-            return bad_tail();
+            auto final = is_final();
+            if (!final) return std::unexpected(final.error());
+            if (!*final) return end_here(m_size - m_offset);
         }
-        auto found = find_next_record(m_offset + 1);
-        if (!found) return std::unexpected(found.error());
-        if (!*found) return bad_tail();
-        ReadItem bad = item_at(ReadItem::Kind::corrupt, m_offset, **found - m_offset);
-        m_offset = **found;
-        bad.next = {name, m_offset};
-        return bad;
+        return skip_bad();
     }
 }
 

@@ -17,10 +17,12 @@
 // - record: a whole record whose CRC checks; its views live until the next call.
 // - corrupt: bytes that are not a valid record, followed by a valid record in the same file
 //   (bit rot, a damaged sector). Skipped and reported, never returned as data.
-// - torn_tail: undecodable bytes at the end of a file that will never grow again (a later
-//   file exists): the last write before a crash, never acknowledged. Reported and skipped.
-// - end: nothing more to read now. An incomplete tail of the newest file is not skipped: it may
-//   still be being written, so `end` is returned with `pending_bytes` and the position before it.
+// - torn_tail: undecodable bytes at the end of a file that will never grow again (a later file
+//   exists, or it ends with a seal): the last write before a crash, never acknowledged; or
+//   bytes after a seal. Reported and skipped.
+// - end: nothing more to read now. An undecodable tail of the newest, unsealed file is not
+//   skipped: it may still be being written, so `end` is returned with `pending_bytes` and the
+//   position before it (it becomes a torn_tail or corrupt item once the file is final).
 // Seal records end a file and are not returned.
 #include <filesystem>
 #include <string>
@@ -66,6 +68,9 @@ private:
     // The next offset >= from where a valid record starts, or nullopt.
     Result<std::optional<uint64_t>> find_next_record(uint64_t from);
     void advance_file();
+    // Whether the current file will never grow: a later file exists, or it ends with a seal.
+    Result<bool> is_final();
+    Result<bool> ends_with_seal();
 
     std::filesystem::path m_dir;
     std::vector<std::string> m_files;
@@ -75,6 +80,7 @@ private:
     uint64_t m_size = 0;
     uint64_t m_offset = 0;
     bool m_header_checked = false;
+    bool m_after_seal = false;
     std::string m_buf;
     uint64_t m_buf_start = 0;
 };

@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 #include "bbbhook/util/text.hpp"
 #include "bbbhook/util/time.hpp"
@@ -132,42 +133,35 @@ void Writer::flusher_loop() {
     std::unique_lock lk(m_mutex);
     for (;;) {
         m_work_cv.wait_for(lk, k_idle_tick, [&] { return m_open || m_stop || m_rotate_requested; });
-        if (m_open) {
-            auto batch = std::move(m_open);
-            m_done_cv.notify_all(); // appenders held back by the size cap may start the next batch
-            lk.unlock();
+        // A rotation requested before a batch was taken applies before that batch is written,
+        // so every record appended after rotate() lands in the new file.
+        bool rotate_now = std::exchange(m_rotate_requested, false);
+        auto batch = std::move(m_open);
+        bool stop = m_stop;
+        if (batch) m_done_cv.notify_all(); // appenders held back by the size cap may start the next batch
+        lk.unlock();
+        if (rotate_now && m_fd && m_file_records > 0) seal_current();
+        if (batch) {
             write_batch(*batch);
             lk.lock();
             batch->done = true;
             m_done_cv.notify_all();
-            continue; // drain everything before stopping or rotating
+            continue; // drain everything before stopping
         }
-        bool rotate_now = m_rotate_requested;
-        m_rotate_requested = false;
-        bool stop = m_stop;
-        lk.unlock();
-        // Idle work, without the lock: explicit rotation, age rotation, and recovery probes.
-        if (rotate_now || stop) {
-            if (m_fd && m_file_records > 0) seal_current();
-        } else if (m_fd && m_file_records > 0 && util::now_ms() - m_file_created_ms >= m_options.rotate_age.count()) {
-            seal_current();
-        }
-        if (!stop && !healthy() && !m_fd) {
-            if (open_new_file()) spdlog::info("journal: writable again ({})", m_file_name);
-        }
+        // Idle work, without the lock: stopping, age rotation, recovery probes.
         if (stop) {
-            m_fd.reset();
+            finish_current();
             return;
         }
+        if (m_fd && due_for_rotation()) seal_current();
+        if (!healthy() && !m_fd && open_new_file()) mark_healthy();
         lk.lock();
     }
 }
 
 void Writer::write_batch(Batch& batch) {
     bool sync = m_options.durability == Durability::sync;
-    if (m_fd && m_file_records > 0 &&
-        (m_file_size >= m_options.rotate_size || util::now_ms() - m_file_created_ms >= m_options.rotate_age.count()))
-        seal_current();
+    if (m_fd && due_for_rotation()) seal_current();
     if (!m_fd) {
         if (auto st = open_new_file(); !st) {
             batch.error = st.error();
@@ -185,12 +179,13 @@ void Writer::write_batch(Batch& batch) {
         // Cut off what may have been written and abandon the file: after a failed fdatasync the
         // kernel may have dropped the dirty pages, so nothing later in this file could be trusted.
         (void)::ftruncate(m_fd.get(), static_cast<off_t>(offset));
-        m_fd.reset();
+        finish_current(Finish::abandon);
         std::string msg = fmt::format("journal write to {} failed: {}", m_file_name, errno_message(err));
         mark_failed(msg);
         batch.error = Error{ExitCode::io, msg};
         return;
     }
+    if (m_file_records == 0) m_file_first_record_ms = util::now_ms();
     m_file_size += batch.bytes.size();
     m_file_records += batch.records;
     m_metrics.records += batch.records;
@@ -227,13 +222,35 @@ Status Writer::open_new_file() {
         m_file_name = name;
         m_file_size = k_file_header_size;
         m_file_records = 0;
-        m_file_created_ms = now;
         ++m_metrics.files_created;
         std::lock_guard lk(m_mutex);
         m_current_name = name;
         return {};
     }
     return make_error(ExitCode::cant_create, "cannot find a free journal file name");
+}
+
+bool Writer::due_for_rotation() const {
+    // Age counts from the file's first record, so a long idle period does not make the next
+    // record land in a file that is sealed a moment later.
+    return m_file_records > 0 && (m_file_size >= m_options.rotate_size ||
+                                  util::now_ms() - m_file_first_record_ms >= m_options.rotate_age.count());
+}
+
+void Writer::finish_current(Finish how) {
+    if (!m_fd) return;
+    if (m_file_records > 0) {
+        if (how == Finish::seal)
+            seal_current();
+        else
+            m_fd.reset(); // abandoned after a failure: final because a later file will exist
+        return;
+    }
+    // A file that never received a record holds nothing: remove it rather than leave clutter
+    // (a reader whose checkpoint names it continues with the next file).
+    m_fd.reset();
+    ::unlink((m_options.dir / m_file_name).c_str());
+    (void)util::fsync_dir(m_options.dir);
 }
 
 void Writer::seal_current() {

@@ -60,7 +60,8 @@ public:
     // temp_fail after close().
     Result<Position> append(const Record& record);
 
-    // Seals the current file (if it holds records); the next batch starts a new file. For SIGHUP.
+    // Seals the current file (if it holds records): every record appended after this call goes
+    // to a new file. For SIGHUP.
     void rotate();
     // Writes what is pending, seals the current file and stops the flusher. Idempotent.
     void close();
@@ -78,6 +79,10 @@ private:
     void write_batch(Batch& batch);
     Status open_new_file();
     void seal_current();
+    bool due_for_rotation() const;
+    enum class Finish { seal, abandon };
+    // Seals (or abandons) the current file; a file without records is removed instead.
+    void finish_current(Finish how = Finish::seal);
     void mark_failed(const std::string& message);
     void mark_healthy();
 
@@ -99,7 +104,7 @@ private:
     std::string m_file_name;
     uint64_t m_file_size = 0;
     uint64_t m_file_records = 0;
-    int64_t m_file_created_ms = 0;
+    int64_t m_file_first_record_ms = 0;
     uint64_t m_next_sequence = 1;
 
     std::atomic<bool> m_healthy{true};

@@ -22,11 +22,15 @@ sigset_t block_handled_signals() {
         sigaddset(&set, s);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+    // A file-size limit (RLIMIT_FSIZE) must fail the write (and answer 503), not kill serve.
+    std::signal(SIGXFSZ, SIG_IGN);
     return set;
 }
 
 void reload(const ServeOptions& options, CallbackServer& server, journal::Writer& writer) {
     util::sd_notify("RELOADING=1");
+    // Rotate first: callbacks accepted under the reloaded configuration go to the new file.
+    writer.rotate();
     if (auto fresh = options.reload ? options.reload() : Result<config::Config>(options.config); !fresh) {
         spdlog::error("reload: {}; keeping the previous configuration", fresh.error().message);
     } else if (fresh->sources.empty()) {
@@ -35,7 +39,6 @@ void reload(const ServeOptions& options, CallbackServer& server, journal::Writer
         server.set_sources(fresh->sources);
         spdlog::info("reload: {} source(s) now served", fresh->sources.size());
     }
-    writer.rotate();
     util::sd_notify("READY=1");
 }
 

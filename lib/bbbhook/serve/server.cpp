@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <map>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <thread>
 #include <unordered_map>
@@ -22,6 +23,15 @@
 namespace bbbhook::serve {
 
 namespace {
+
+// httplib listens with a backlog of 5, too small for a burst of callbacks; listen(2) may be
+// called again on a listening socket to raise it, which needs the protected socket.
+class HttpServer : public httplib::Server {
+public:
+    void raise_backlog() {
+        if (svr_sock_ != INVALID_SOCKET) ::listen(svr_sock_, SOMAXCONN);
+    }
+};
 
 struct Source {
     std::string name;
@@ -146,7 +156,7 @@ struct CallbackServer::Impl {
     Quarantine* quarantine;
     Metrics& metrics;
     std::atomic<std::shared_ptr<const SourceTable>> sources{std::make_shared<const SourceTable>()};
-    std::vector<std::unique_ptr<httplib::Server>> servers;
+    std::vector<std::unique_ptr<HttpServer>> servers;
     std::vector<config::Endpoint> endpoints;
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
@@ -287,6 +297,12 @@ struct CallbackServer::Impl {
         svr.set_read_timeout(rt / 1000, (rt % 1000) * 1000);
         svr.set_write_timeout(10, 0);
         svr.set_tcp_nodelay(true);
+        // httplib's default also sets SO_REUSEPORT, which would let a second serve bind the same
+        // address and silently share the traffic: only SO_REUSEADDR (fast restarts) is wanted.
+        svr.set_socket_options([](int sock) {
+            int yes = 1;
+            ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        });
         svr.Post(".*", [this](const httplib::Request& req, httplib::Response& res) { handle_post(req, res); });
         svr.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { handle_get(req, res); });
         auto other = [this](const httplib::Request& req, httplib::Response& res) { handle_other(req, res); };
@@ -328,7 +344,7 @@ void CallbackServer::set_sources(const std::vector<config::SourceConfig>& source
 
 Result<std::vector<config::Endpoint>> CallbackServer::bind(const std::vector<config::Endpoint>& endpoints) {
     for (const auto& ep : endpoints) {
-        auto svr = std::make_unique<httplib::Server>();
+        auto svr = std::make_unique<HttpServer>();
         m_impl->configure(*svr);
         errno = 0;
         config::Endpoint bound = ep;
@@ -343,6 +359,7 @@ Result<std::vector<config::Endpoint>> CallbackServer::bind(const std::vector<con
             return make_error(ExitCode::unavailable, fmt::format("cannot listen on {}: {}", ep.text(),
                                                                  err ? errno_message(err) : "address not available"));
         }
+        svr->raise_backlog();
         m_impl->servers.push_back(std::move(svr));
         m_impl->endpoints.push_back(bound);
     }

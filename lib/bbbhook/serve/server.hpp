@@ -3,8 +3,9 @@
 // source table, the journal writer, the quarantine and the metrics.
 //
 // Request handling, in this order (each step answers and stops on failure):
-//   404 unknown path · 405 wrong method (with Allow) · 413 body over serve.max_body (httplib) ·
-//   415 not form-encoded · 401 authentication failed (quarantined if enabled) ·
+//   413 body over serve.max_body (httplib, before routing; 400 for a body without a length) ·
+//   404 unknown path · 405 wrong method (with Allow) · 415 not form-encoded ·
+//   401 authentication failed (quarantined if enabled) ·
 //   400 malformed form or no `event` field (quarantined if enabled) ·
 //   503 the journal write failed · 200 once the record is durable.
 // GET /healthz answers 200 or 503 (journal unhealthy); GET /metrics answers Prometheus text.

@@ -156,7 +156,8 @@ std::optional<std::string> closest_match(std::string_view word, std::span<const 
 
 std::string printable(std::string_view s, size_t max_len) {
     std::string out;
-    for (size_t i = 0; i < s.size() && out.size() < max_len; ++i) {
+    size_t i = 0;
+    for (; i < s.size() && out.size() < max_len; ++i) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c < 0x7f && c != '\\')
             out += static_cast<char>(c);
@@ -165,7 +166,7 @@ std::string printable(std::string_view s, size_t max_len) {
         else
             out += fmt::format("\\x{:02x}", c);
     }
-    if (out.size() >= max_len && s.size() > max_len) out += "…";
+    if (i < s.size()) out += "…"; // input left over: the text was cut
     return out;
 }
 

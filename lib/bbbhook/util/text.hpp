@@ -30,7 +30,8 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate closest to `word` if it is close enough to be a plausible typo.
 std::optional<std::string> closest_match(std::string_view word, std::span<const std::string> candidates);
 
-// Escapes control bytes and non-UTF-8 for safe one-line logging of untrusted text.
+// Escapes control bytes, backslashes and non-ASCII bytes (as \xNN) for safe one-line logging
+// of untrusted text; cuts at max_len with a mark.
 std::string printable(std::string_view s, size_t max_len = 200);
 
 } // namespace bbbhook::util

@@ -1,0 +1,210 @@
+// util/form: x-www-form-urlencoded decoding of real BBB callback bodies and of the edge cases.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "bbbhook/util/form.hpp"
+#include "support/support.hpp"
+
+using namespace bbbhook;
+using bbbhook::test::fixtures_dir;
+
+namespace {
+
+const auto k_sha1 = fixtures_dir() / "bbb-webhooks" / "captured" / "callbacks" / "checksum-sha1";
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Decodes a capture's body, requiring the three fields BBB always sends.
+struct Decoded {
+    std::string event, timestamp, domain;
+};
+Decoded decode_capture(const std::string& file) {
+    auto c = test::load_capture(k_sha1 / file);
+    INFO(c.file.string());
+    REQUIRE(c.body.starts_with("domain="));
+    auto fields = util::parse_form(c.body);
+    REQUIRE(fields);
+    CHECK(fields->size() == 3);
+    const std::string* event = util::form_value(*fields, "event");
+    const std::string* timestamp = util::form_value(*fields, "timestamp");
+    const std::string* domain = util::form_value(*fields, "domain");
+    REQUIRE(event);
+    REQUIRE(timestamp);
+    REQUIRE(domain);
+    return {*event, *timestamp, *domain};
+}
+
+} // namespace
+
+TEST_CASE("form: a captured meeting-created body decodes, '+' becoming a space", "[form][fixtures]") {
+    auto d = decode_capture("001-hooks-permanent.http");
+    CHECK(d.event.starts_with(R"([{"data")"));
+    CHECK(d.event.ends_with("}]"));
+    CHECK(d.event.find(R"("id":"meeting-created")") != std::string::npos);
+    // Encoded as Tue+Oct+31+13%3A52%3A37+BRT+2023.
+    CHECK(d.event.find(R"("create-date":"Tue Oct 31 13:52:37 BRT 2023")") != std::string::npos);
+    CHECK(d.event.find('+') == std::string::npos);
+    CHECK(d.event.find('%') == std::string::npos);
+    CHECK(d.domain == "bbb.example.test");
+    CHECK(d.timestamp == "1795550983432");
+}
+
+TEST_CASE("form: %2B in a captured body decodes to a literal '+'", "[form][fixtures]") {
+    auto d = decode_capture("050-hooks-global-raw.http");
+    // A "raw" hook: BBB's internal message envelope rather than the mapped {"data": …} events.
+    CHECK(d.event.starts_with(R"([{"envelope")"));
+    CHECK(d.event.find(R"("callerName":"John+Doe")") != std::string::npos);
+    CHECK(d.domain == "bbb.example.test");
+    CHECK(all_digits(d.timestamp));
+}
+
+TEST_CASE("form: UTF-8 escapes in a captured body decode to the raw bytes", "[form][fixtures]") {
+    auto d = decode_capture("111-hooks-permanent.http");
+    CHECK(d.event.starts_with(R"([{"data")"));
+    CHECK(d.event.find(R"("id":"user-emoji-changed")") != std::string::npos);
+    // %F0%9F%99%81 is U+1F641 SLIGHTLY FROWNING FACE, four bytes.
+    CHECK(d.event.find("\"emoji\":\"\xF0\x9F\x99\x81\"") != std::string::npos);
+    CHECK(d.domain == "bbb.example.test");
+    CHECK(d.timestamp == "1795550994167");
+}
+
+TEST_CASE("form: every checksum-sha1 capture decodes to event, timestamp and domain", "[form][fixtures]") {
+    auto captures = test::load_captures(k_sha1);
+    REQUIRE(captures.size() == 241);
+    size_t raw = 0;
+    for (const auto& c : captures) {
+        INFO(c.file.string());
+        auto fields = util::parse_form(c.body);
+        REQUIRE(fields);
+        const std::string* event = util::form_value(*fields, "event");
+        const std::string* timestamp = util::form_value(*fields, "timestamp");
+        const std::string* domain = util::form_value(*fields, "domain");
+        REQUIRE(event);
+        REQUIRE(timestamp);
+        REQUIRE(domain);
+        // Mapped hooks send [{"data": …}]; raw ones (hooks-global-raw) mostly BBB's own messages
+        // ([{"envelope": …}], [{"header": …}]), so only the JSON array of objects is common.
+        if (c.file.filename().string().find("-raw") != std::string::npos) {
+            CHECK(event->starts_with(R"([{")"));
+            raw += event->starts_with(R"([{"envelope")") ? 1 : 0;
+        } else {
+            CHECK(event->starts_with(R"([{"data")"));
+        }
+        CHECK(event->ends_with("]"));
+        CHECK(*domain == "bbb.example.test");
+        CHECK(all_digits(*timestamp));
+    }
+    CHECK(raw > 0);
+}
+
+TEST_CASE("form: percent_decode handles '+', %2B and case-insensitive hex", "[form]") {
+    CHECK(util::percent_decode("a+b") == std::string("a b"));
+    CHECK(util::percent_decode("a%2Bb") == std::string("a+b"));
+    CHECK(util::percent_decode("a%2bb") == std::string("a+b"));
+    CHECK(util::percent_decode("%7e%7E") == std::string("~~"));
+    CHECK(util::percent_decode("%00") == std::string(1, '\0'));
+    CHECK(util::percent_decode("%FF") == std::string(1, '\xff'));
+    // RFC 3986 style keeps '+' as is.
+    CHECK(util::percent_decode("a+b", false) == std::string("a+b"));
+    CHECK(util::percent_decode("a%20b", false) == std::string("a b"));
+    CHECK(util::percent_decode("") == std::string());
+}
+
+TEST_CASE("form: malformed escapes fail at the byte offset of the '%'", "[form]") {
+    struct Case {
+        std::string_view input;
+        size_t offset;
+    };
+    for (auto [input, offset] :
+         {Case{"%4", 0}, Case{"ab%zz", 2}, Case{"abc%", 3}, Case{"a%4g", 1}, Case{"%41%", 3}, Case{"x%2", 1}}) {
+        INFO(input);
+        auto r = util::percent_decode(input);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().offset == offset);
+        CHECK_FALSE(r.error().message.empty());
+    }
+}
+
+TEST_CASE("form: parse_form reports bad escapes at their offset in the whole body", "[form]") {
+    struct Case {
+        std::string_view body;
+        size_t offset;
+    };
+    // In the value of a later field: offset counts from the start of the body.
+    for (auto [body, offset] :
+         {Case{"domain=x&event=%4", 15}, Case{"domain=x&event=ok%zz&t=1", 17}, Case{"a=1&b=2%", 7},
+          Case{"a=1&%zz=2", 4}, Case{"a%=1", 1}, Case{"a=1&&b=%", 7}, Case{"k=%G1", 2}}) {
+        INFO(body);
+        auto r = util::parse_form(body);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().offset == offset);
+        CHECK(body[r.error().offset] == '%');
+    }
+}
+
+TEST_CASE("form: empty pieces are skipped and a key without '=' has an empty value", "[form]") {
+    auto r = util::parse_form("&a=1&&b=2&");
+    REQUIRE(r);
+    REQUIRE(r->size() == 2);
+    CHECK((*r)[0].name == "a");
+    CHECK((*r)[0].value == "1");
+    CHECK((*r)[1].name == "b");
+    CHECK((*r)[1].value == "2");
+
+    r = util::parse_form("flag&x=&y=a=b");
+    REQUIRE(r);
+    REQUIRE(r->size() == 3);
+    CHECK((*r)[0].name == "flag");
+    CHECK((*r)[0].value.empty());
+    CHECK((*r)[1].name == "x");
+    CHECK((*r)[1].value.empty());
+    // Only the first '=' separates name and value.
+    CHECK((*r)[2].name == "y");
+    CHECK((*r)[2].value == "a=b");
+
+    r = util::parse_form("");
+    REQUIRE(r);
+    CHECK(r->empty());
+    r = util::parse_form("&&&");
+    REQUIRE(r);
+    CHECK(r->empty());
+}
+
+TEST_CASE("form: names are decoded too, and form_value returns the first match", "[form]") {
+    auto r = util::parse_form("a+b=1&a%20b=2&c%3D=3");
+    REQUIRE(r);
+    REQUIRE(r->size() == 3);
+    CHECK((*r)[0].name == "a b");
+    CHECK((*r)[1].name == "a b");
+    CHECK((*r)[2].name == "c=");
+    const std::string* v = util::form_value(*r, "a b");
+    REQUIRE(v);
+    CHECK(*v == "1");
+    CHECK(v == &(*r)[0].value);
+    CHECK(util::form_value(*r, "c=") != nullptr);
+    CHECK(util::form_value(*r, "a+b") == nullptr);
+    CHECK(util::form_value(*r, "missing") == nullptr);
+}
+
+TEST_CASE("form: the v2 key order (event, timestamp, domain) is found by name", "[form]") {
+    const std::string body = "event=%5B%7B%22data%22%3A%7B%22id%22%3A%22user-joined%22%7D%7D%5D&timestamp="
+                             "1698771158093&domain=bbb.example.test";
+    auto r = util::parse_form(body);
+    REQUIRE(r);
+    REQUIRE(r->size() == 3);
+    CHECK((*r)[0].name == "event");
+    CHECK((*r)[1].name == "timestamp");
+    CHECK((*r)[2].name == "domain");
+    const std::string* event = util::form_value(*r, "event");
+    const std::string* timestamp = util::form_value(*r, "timestamp");
+    const std::string* domain = util::form_value(*r, "domain");
+    REQUIRE(event);
+    REQUIRE(timestamp);
+    REQUIRE(domain);
+    CHECK(*event == R"([{"data":{"id":"user-joined"}}])");
+    CHECK(*timestamp == "1698771158093");
+    CHECK(*domain == "bbb.example.test");
+}
