@@ -10,6 +10,8 @@ find_package(ZLIB REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(CURL REQUIRED)
 find_package(pugixml REQUIRED CONFIG)
-# Debian builds cpp-httplib as a shared library; its pkg-config file carries the ABI defines.
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+# serve's HTTP layer: Boost.Beast/Asio (header-only). An event loop per core answers each
+# callback when its group commit is done; a thread-per-connection server (cpp-httplib) spent
+# most of its time switching threads and refused form bodies over 8 KiB (docs/BENCHMARKS.md).
+find_package(Boost 1.74 REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus>=3.3)

@@ -146,8 +146,14 @@ TEST_CASE("bad requests get precise answers and leave the journal unchanged", "[
         CHECK_FALSE(res.body.empty()); // every answer says why
         if (!c.allow.empty()) CHECK(res.head.find("Allow: " + c.allow) != std::string::npos);
     }
-    // A malformed request line is refused by the HTTP layer.
-    CHECK(test::send_raw(serve.port, "BREW /hooks/global-mapped HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
+    // An unknown method on a source is not allowed; malformed HTTP is a bad request.
+    auto brew = test::send_raw(serve.port, "BREW /hooks/global-mapped HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(brew.status == 405);
+    CHECK(brew.head.find("Allow: POST") != std::string::npos);
+    CHECK(test::send_raw(serve.port, "POST /hooks/global-mapped HTTP/9.9\r\nHost: x\r\n\r\n").status == 400);
+    CHECK(test::send_raw(serve.port, "GARBAGE\r\n\r\n").status == 400);
+    CHECK(test::send_raw(serve.port, "GET /healthz HTTP/1.1\r\nX: " + std::string(20000, 'x') + "\r\n\r\n").status ==
+          431);
 
     auto m = metrics(serve.port);
     CHECK(m.find("bbbhook_auth_failures_total{source=\"global-mapped\",reason=\"checksum_mismatch\"} 1") !=
@@ -235,7 +241,9 @@ TEST_CASE("kill -9 during concurrent load: every request that got a 2xx is in th
     CHECK(missing == 0);
 }
 
-TEST_CASE("SIGTERM lets an in-flight request finish, then exits 0", "[serve][signals]") {
+TEST_CASE("SIGTERM and SIGINT let an in-flight request finish, then exit 0", "[serve][signals]") {
+    const int sig = GENERATE(SIGTERM, SIGINT);
+    INFO("signal " << sig);
     Serve serve;
     serve.start();
     std::string body = bearer_body(7);
@@ -246,7 +254,7 @@ TEST_CASE("SIGTERM lets an in-flight request finish, then exits 0", "[serve][sig
     // Half the request, SIGTERM while it is in flight, then the rest: it is answered and journaled.
     std::thread signaller([&] {
         std::this_thread::sleep_for(300ms);
-        serve.signal(SIGTERM);
+        serve.signal(sig);
     });
     auto res =
         test::send_raw_slowly(serve.port, head + body.substr(0, body.size() / 2), body.substr(body.size() / 2), 800ms);
@@ -260,4 +268,42 @@ TEST_CASE("SIGTERM lets an in-flight request finish, then exits 0", "[serve][sig
     CHECK(journal.records[0].body == body);
     // New connections are refused once it has stopped.
     CHECK(test::http(serve.port, "GET", "/healthz").status == 0);
+}
+
+TEST_CASE("a large callback, up to max_body, is accepted and journaled intact", "[serve]") {
+    // Raw events (a meeting with rich metadata, rap-publish-ended) easily exceed 8 KiB.
+    Serve serve("max_body = \"1MiB\"");
+    serve.start();
+    for (size_t size : {size_t{9000}, size_t{200'000}, size_t{1u << 20}}) {
+        auto body = bearer_body(static_cast<int>(size), size);
+        REQUIRE(body.size() == size);
+        auto res = post_bearer(serve.port, body);
+        INFO(size << ": " << res.status << " " << res.body);
+        CHECK(res.status == 200);
+    }
+    CHECK(post_bearer(serve.port, bearer_body(1, (1u << 20) + 1)).status == 413);
+    CHECK(serve.stop() == 0);
+    auto journal = serve.journal();
+    REQUIRE(journal.records.size() == 3);
+    CHECK(journal.records[2].body == bearer_body(1 << 20, 1u << 20));
+}
+
+TEST_CASE("Expect: 100-continue is answered, or refused before the body is sent", "[serve]") {
+    Serve serve;
+    serve.start();
+    std::string body = bearer_body(3);
+    auto head = [&](std::string_view path) {
+        return fmt::format("POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                           "Authorization: Bearer {}\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+                           path, test::k_fixture_secret, body.size());
+    };
+    // The body follows the interim answer; the final answer comes after it.
+    auto res = test::send_raw_slowly(serve.port, head("/hooks/bearer-global"), body, 300ms);
+    CHECK(res.interim.starts_with("HTTP/1.1 100 Continue"));
+    CHECK(res.status == 200);
+    // A refused request is answered at once, without waiting for a body that was never sent.
+    auto refused = test::send_raw(serve.port, head("/hooks/nope"), 3s);
+    CHECK(refused.status == 404);
+    CHECK(serve.stop() == 0);
+    CHECK(serve.journal().records.size() == 1);
 }

@@ -235,6 +235,12 @@ RawResponse read_response(int fd, std::chrono::milliseconds timeout) {
         if (n <= 0) break;
         in.append(buf, static_cast<size_t>(n));
         size_t end = in.find("\r\n\r\n");
+        // An interim 1xx answer precedes the real one: keep it aside and read on.
+        while (need == std::string::npos && end != std::string::npos && in.starts_with("HTTP/1.1 1")) {
+            res.interim += in.substr(0, end + 4);
+            in.erase(0, end + 4);
+            end = in.find("\r\n\r\n");
+        }
         if (need == std::string::npos && end != std::string::npos) {
             size_t len = 0;
             std::istringstream lines(in.substr(0, end));

@@ -68,6 +68,7 @@ struct RawResponse {
     int status = 0;   // 0 when the connection failed or no status line came
     std::string head; // status line and headers
     std::string body;
+    std::string interim; // 1xx answers (e.g. "HTTP/1.1 100 Continue") that came before, verbatim
 };
 // Sends `bytes` as-is on a new connection to 127.0.0.1:port and reads one response
 // (Content-Length framed). Closes the connection.

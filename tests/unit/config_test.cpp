@@ -225,7 +225,7 @@ TEST_CASE("config: an empty file leaves every setting at its default", "[config]
     auto r = config::resolve(layers);
     INFO(all_text(r.problems));
     REQUIRE(r.problems.empty());
-    CHECK(r.config.serve.threads == 64);
+    CHECK(r.config.serve.threads == 1);
     CHECK(r.config.serve.max_body == 1u << 20);
     CHECK(r.config.serve.read_timeout == 10s);
     CHECK(r.config.journal.rotate_size == 64ull << 20);
@@ -387,7 +387,7 @@ TEST_CASE("config: every problem of a file is reported at once, each at its line
     require_problem(r.problems, d.at(5), "journal.rotate_size: invalid value 'lots'");
     require_problem(r.problems, d.at(6), "journal.rotate_age: invalid value 'forever'");
     require_problem(r.problems, d.at(9), "unknown setting 'serve.max_bdy' (did you mean 'serve.max_body'?)");
-    require_problem(r.problems, d.at(10), "serve.threads: must be 1 to 1024");
+    require_problem(r.problems, d.at(10), "serve.threads: must be 1 to 64");
     require_problem(r.problems, d.at(11), "serve.listen: invalid address 'localhost'");
     require_problem(r.problems, d.at(15), "unknown key 'secret_fle' in [source.moodle] (did you mean 'secret_file'?)");
     require_problem(r.problems, d.at(16), "source.moodle: auth 'token' is not one of any, bearer, checksum");
@@ -448,17 +448,17 @@ TEST_CASE("config: typed validation names the key and where the value came from"
         require_problem(r.problems, "BBBHOOK_SERVE_LISTEN", "serve.listen: no address to listen on");
     }
     SECTION("threads out of range, from each layer") {
-        auto r = resolve(d.request("[serve]\nthreads = 1025\n"));
-        require_problem(r.problems, d.at(2), "serve.threads: must be 1 to 1024");
+        auto r = resolve(d.request("[serve]\nthreads = 65\n"));
+        require_problem(r.problems, d.at(2), "serve.threads: must be 1 to 64");
         r = resolve(d.request("", Env{{"BBBHOOK_SERVE_THREADS", "0"}}));
-        require_problem(r.problems, "BBBHOOK_SERVE_THREADS", "serve.threads: must be 1 to 1024");
+        require_problem(r.problems, "BBBHOOK_SERVE_THREADS", "serve.threads: must be 1 to 64");
         r = resolve(d.request("", {}, Flags{{"serve.threads", {"-3"}, "--threads"}}));
-        require_problem(r.problems, "--threads", "serve.threads: must be 1 to 1024");
+        require_problem(r.problems, "--threads", "serve.threads: must be 1 to 64");
         r = resolve(d.request("", {}, Flags{{"serve.threads", {"12abc"}, "--threads"}}));
         require_problem(r.problems, "--threads", "serve.threads: invalid value '12abc': expected a whole number");
-        r = resolve(d.request("[serve]\nthreads = 1024\n"));
+        r = resolve(d.request("[serve]\nthreads = 64\n"));
         CHECK(r.problems.empty());
-        CHECK(r.config.serve.threads == 1024);
+        CHECK(r.config.serve.threads == 64);
     }
     SECTION("choices and booleans") {
         auto r = resolve(d.request("log_level = \"loud\"\n"
@@ -852,7 +852,7 @@ TEST_CASE("config show: with problems it still masks the secret and exits 78", "
         auto o = capture(d.dir, [&](std::FILE* out, std::FILE* err) { return config::show(req, format, out, err); });
         INFO(o.out << o.err);
         CHECK(to_int(o.code) == 78);
-        CHECK(contains(o.err, "bbbhook: " + d.at(2) + ": serve.threads: must be 1 to 1024"));
+        CHECK(contains(o.err, "bbbhook: " + d.at(2) + ": serve.threads: must be 1 to 64"));
         CHECK(contains(o.err, "source.a: auth 'token' is not one of any, bearer, checksum"));
         CHECK(contains(o.err, "callback_url must start with http:// or https://"));
         CHECK_FALSE(contains(o.out, secret));

@@ -208,3 +208,27 @@ TEST_CASE("form: the v2 key order (event, timestamp, domain) is found by name", 
     CHECK(*timestamp == "1698771158093");
     CHECK(*domain == "bbb.example.test");
 }
+
+TEST_CASE("check_form validates without decoding and finds the required field", "[form]") {
+    CHECK(util::check_form("domain=x&event=%5B%5D&timestamp=1", "event"));
+    CHECK(util::check_form("ev%65nt=1", "event")); // an encoded name is decoded to compare
+    CHECK(util::check_form("a=1&event", "event")); // a bare name counts
+    auto missing = util::check_form("domain=x&timestamp=1", "event");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().offset == 20);
+    CHECK(missing.error().message == "the form has no 'event' field");
+    auto bad = util::check_form("domain=x&event=%zz", "event");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().offset == 15);
+    auto trailing = util::check_form("event=1&x=%4", "event");
+    REQUIRE_FALSE(trailing);
+    CHECK(trailing.error().offset == 10);
+    CHECK_FALSE(util::check_form("", "event"));
+    // It agrees with the decoding parser on every captured body.
+    for (const auto& c : test::load_captures(test::fixtures_dir() / "bbb-webhooks/captured/callbacks/checksum-sha1")) {
+        INFO(c.file.string());
+        auto fields = util::parse_form(c.body);
+        REQUIRE(fields);
+        CHECK(static_cast<bool>(util::check_form(c.body, "event")) == (util::form_value(*fields, "event") != nullptr));
+    }
+}

@@ -1,9 +1,11 @@
 // journal: record format, writer (group commit, rotation, sealing, failure), reader (positions,
 // torn tails, corrupt records).
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <csignal>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <mutex>
 #include <set>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -177,6 +179,41 @@ TEST_CASE("concurrent appends are all durable, in distinct positions, and read b
         for (int i = 0; i < k_each; ++i)
             expected.insert(body_of(t * 1000 + i));
     CHECK(std::multiset<std::string>(read.bodies.begin(), read.bodies.end()) == expected);
+}
+
+TEST_CASE("append_async completes every record once it is durable, in order, in few syncs", "[journal][writer]") {
+    test::TempDir tmp;
+    auto w = open_writer(tmp.path());
+    constexpr int k_n = 500;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<std::optional<Position>> done(k_n);
+    int completed = 0;
+    for (int i = 0; i < k_n; ++i)
+        w->append_async(request(body_of(i)), [&, i](Result<Position> r) {
+            std::lock_guard lk(mutex);
+            REQUIRE(r);
+            done[static_cast<size_t>(i)] = *r;
+            ++completed;
+            cv.notify_one();
+        });
+    {
+        std::unique_lock lk(mutex);
+        REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return completed == k_n; }));
+    }
+    for (int i = 1; i < k_n; ++i)
+        CHECK(*done[static_cast<size_t>(i - 1)] < *done[static_cast<size_t>(i)]);
+    CHECK(w->metrics().sync_seconds.count() < static_cast<uint64_t>(k_n)); // queued appends share syncs
+    w->close();
+    // After close, appends fail at once instead of waiting forever.
+    bool failed = false;
+    w->append_async(request(body_of(0)),
+                    [&](Result<Position> r) { failed = !r && r.error().code == ExitCode::temp_fail; });
+    CHECK(failed);
+    auto read = read_all(tmp.path());
+    REQUIRE(read.bodies.size() == k_n);
+    CHECK(read.bodies.front() == body_of(0));
+    CHECK(read.bodies.back() == body_of(k_n - 1));
 }
 
 TEST_CASE("files rotate by size, rotated files are sealed and read-only, reading crosses files", "[journal][writer]") {

@@ -113,7 +113,8 @@ bool hex_equal(std::string_view expected_lower_hex, std::string_view given) {
     std::string lowered(given);
     for (char& c : lowered)
         if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    return util::constant_time_equal(expected_lower_hex, lowered);
+    // The length is public (it names the algorithm); the content is compared in constant time.
+    return util::constant_time_equal_same_length(expected_lower_hex, lowered);
 }
 
 std::expected<AuthOk, AuthFailure> verify_checksum(const SourceAuth& s, std::string_view body, std::string_view given) {

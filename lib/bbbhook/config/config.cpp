@@ -235,8 +235,8 @@ Resolved resolve(const Layers& layers) {
     if (c.serve.max_body == 0 || c.serve.max_body > journal::k_max_payload / 2)
         r.problem(r.value("serve.max_body"), "serve.max_body", "must be between 1 byte and 128MiB");
     c.serve.threads = r.get("serve.threads", c.serve.threads, parse_int, "a whole number");
-    if (c.serve.threads < 1 || c.serve.threads > 1024)
-        r.problem(r.value("serve.threads"), "serve.threads", "must be 1 to 1024");
+    if (c.serve.threads < 1 || c.serve.threads > 64)
+        r.problem(r.value("serve.threads"), "serve.threads", "must be 1 to 64");
     c.serve.read_timeout =
         r.get("serve.read_timeout", c.serve.read_timeout, util::parse_duration, "a duration like 10s");
     c.serve.quarantine = r.get("serve.quarantine", false, parse_bool, "true or false");

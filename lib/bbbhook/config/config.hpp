@@ -30,7 +30,7 @@ struct SourceConfig {
 struct ServeConfig {
     std::vector<Endpoint> listen;
     uint64_t max_body = 1u << 20;
-    int threads = 64;
+    int threads = 1;
     std::chrono::milliseconds read_timeout{10000};
     bool quarantine = false;
     std::filesystem::path quarantine_dir;

@@ -16,15 +16,13 @@
 namespace bbbhook::journal {
 
 namespace {
-// Appenders wait while the open batch is larger than this: backpressure instead of unbounded memory.
-constexpr size_t k_max_batch_bytes = 16u << 20;
 constexpr auto k_idle_tick = std::chrono::seconds(1);
 } // namespace
 
 struct Writer::Batch {
     std::string bytes;
     size_t records = 0;
-    bool done = false;
+    std::vector<std::pair<size_t, AppendDone>> waiters; // offset in `bytes`, completion
     std::optional<Error> error;
     std::string file;
     uint64_t file_offset = 0;
@@ -92,24 +90,40 @@ std::string Writer::current_file() const {
     return m_current_name;
 }
 
-Result<Position> Writer::append(const Record& record) {
+void Writer::append_async(const Record& record, AppendDone done) {
     // Encode (and CRC) outside the lock; only the copy into the batch is serialized.
     thread_local std::string encoded;
     encoded.clear();
     encode_record(encoded, record);
+    {
+        std::lock_guard lk(m_mutex);
+        if (!m_stop) {
+            if (!m_open) m_open = std::make_unique<Batch>();
+            m_open->waiters.emplace_back(m_open->bytes.size(), std::move(done));
+            m_open->bytes += encoded;
+            ++m_open->records;
+            m_work_cv.notify_one();
+            return;
+        }
+    }
+    done(make_error(ExitCode::temp_fail, "journal is closed"));
+}
 
-    std::unique_lock lk(m_mutex);
-    m_done_cv.wait(lk, [&] { return m_stop || !m_open || m_open->bytes.size() < k_max_batch_bytes; });
-    if (m_stop) return make_error(ExitCode::temp_fail, "journal is closed");
-    if (!m_open) m_open = std::make_shared<Batch>();
-    auto batch = m_open;
-    size_t offset_in_batch = batch->bytes.size();
-    batch->bytes += encoded;
-    ++batch->records;
-    m_work_cv.notify_one();
-    m_done_cv.wait(lk, [&] { return batch->done; });
-    if (batch->error) return std::unexpected(*batch->error);
-    return Position{batch->file, batch->file_offset + offset_in_batch};
+Result<Position> Writer::append(const Record& record) {
+    struct Wait {
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::optional<Result<Position>> result;
+    };
+    auto wait = std::make_shared<Wait>();
+    append_async(record, [wait](Result<Position> r) {
+        std::lock_guard lk(wait->mutex);
+        wait->result = std::move(r);
+        wait->cv.notify_one();
+    });
+    std::unique_lock lk(wait->mutex);
+    wait->cv.wait(lk, [&] { return wait->result.has_value(); });
+    return std::move(*wait->result);
 }
 
 void Writer::rotate() {
@@ -123,7 +137,6 @@ void Writer::close() {
         std::lock_guard lk(m_mutex);
         m_stop = true;
         m_work_cv.notify_one();
-        m_done_cv.notify_all();
     }
     // The flusher drains every batch appended before m_stop was set, then seals and exits.
     if (m_flusher.joinable()) m_flusher.join();
@@ -138,14 +151,18 @@ void Writer::flusher_loop() {
         bool rotate_now = std::exchange(m_rotate_requested, false);
         auto batch = std::move(m_open);
         bool stop = m_stop;
-        if (batch) m_done_cv.notify_all(); // appenders held back by the size cap may start the next batch
         lk.unlock();
         if (rotate_now && m_fd && m_file_records > 0) seal_current();
         if (batch) {
             write_batch(*batch);
+            // Completions run without the lock: appenders can fill the next batch meanwhile.
+            for (auto& [offset, done] : batch->waiters) {
+                if (batch->error)
+                    done(std::unexpected(*batch->error));
+                else
+                    done(Position{batch->file, batch->file_offset + offset});
+            }
             lk.lock();
-            batch->done = true;
-            m_done_cv.notify_all();
             continue; // drain everything before stopping
         }
         // Idle work, without the lock: stopping, age rotation, recovery probes.

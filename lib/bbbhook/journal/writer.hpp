@@ -2,8 +2,9 @@
 // The journal writer: appends records to the current file of a journal folder, durably, with
 // group commit, size/age rotation and sealing. Used by `bbbhook serve`.
 //
-// append() is thread-safe and blocks until the record is on disk: concurrent appends are
-// gathered into one write(2) and one fdatasync(2) by a single flusher thread. When a write or
+// append_async() is thread-safe and never blocks: concurrent appends are gathered into one
+// write(2) and one fdatasync(2) by a single flusher thread, which then calls each append's
+// completion (group commit). append() is the same, blocking until it is done. When a write or
 // sync fails (disk full, I/O error) every append of that batch fails, the writer reports itself
 // unhealthy, abandons that file (after a failed fsync the page cache cannot be trusted) and
 // starts a new file for the next batch; it probes once a second while idle and becomes healthy
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,9 +57,13 @@ public:
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;
 
-    // Appends one record and returns where it was written, once it is durable (or written, with
-    // Durability::none). Fails with io when the batch could not be written or synced, or
-    // temp_fail after close().
+    // Called once per append with where the record was written, once it is durable (or written,
+    // with Durability::none); or with io when the batch could not be written or synced, or
+    // temp_fail after close(). Runs on the flusher thread: keep it short (post to an executor).
+    using AppendDone = std::move_only_function<void(Result<Position>)>;
+    // Queues one record for the next group commit. The record's bytes are copied before it returns.
+    void append_async(const Record& record, AppendDone done);
+    // append_async, waiting for its completion.
     Result<Position> append(const Record& record);
 
     // Seals the current file (if it holds records): every record appended after this call goes
@@ -92,8 +98,7 @@ private:
     // Shared between appenders and the flusher, guarded by m_mutex.
     mutable std::mutex m_mutex;
     std::condition_variable m_work_cv; // flusher waits for a batch (or stop/rotate)
-    std::condition_variable m_done_cv; // appenders wait for their batch
-    std::shared_ptr<Batch> m_open;     // the batch appenders add to
+    std::unique_ptr<Batch> m_open;     // the batch appenders add to
     bool m_stop = false;
     bool m_rotate_requested = false;
     std::string m_current_name; // for current_file(), under m_mutex

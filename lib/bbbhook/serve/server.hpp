@@ -1,14 +1,17 @@
 #pragma once
-// The HTTP side of `serve`: one cpp-httplib server per listening address, all sharing the
-// source table, the journal writer, the quarantine and the metrics.
+// The HTTP side of `serve`: an event loop (Boost.Beast/Asio, serve.threads threads) accepting on
+// every listening address. A callback is answered only when the journal's group commit that
+// holds it is done: no thread waits per request, so one fdatasync serves every request that
+// arrived meanwhile.
 //
 // Request handling, in this order (each step answers and stops on failure):
-//   413 body over serve.max_body (httplib, before routing; 400 for a body without a length) ·
+//   400 malformed HTTP · 431 header over 16 KiB · 413 body over serve.max_body ·
 //   404 unknown path · 405 wrong method (with Allow) · 415 not form-encoded ·
 //   401 authentication failed (quarantined if enabled) ·
 //   400 malformed form or no `event` field (quarantined if enabled) ·
 //   503 the journal write failed · 200 once the record is durable.
 // GET /healthz answers 200 or 503 (journal unhealthy); GET /metrics answers Prometheus text.
+// "Expect: 100-continue" is answered, or refused early (404/405/415) without reading the body.
 #include <memory>
 #include <vector>
 
@@ -41,8 +44,9 @@ public:
     // True if a listener stopped on its own (its socket failed).
     bool listener_failed() const;
 
+    struct Impl; // opaque: Boost.Beast stays in server.cpp
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
 

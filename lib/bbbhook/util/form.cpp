@@ -57,6 +57,31 @@ std::expected<std::vector<FormField>, FormError> parse_form(std::string_view bod
     return fields;
 }
 
+std::expected<void, FormError> check_form(std::string_view body, std::string_view required) {
+    bool found = false;
+    size_t pos = 0;
+    while (pos <= body.size()) {
+        size_t end = body.find('&', pos);
+        if (end == std::string_view::npos) end = body.size();
+        std::string_view piece = body.substr(pos, end - pos);
+        for (size_t i = piece.find('%'); i != std::string_view::npos; i = piece.find('%', i + 1)) {
+            if (i + 2 >= piece.size() || hex_value(piece[i + 1]) < 0 || hex_value(piece[i + 2]) < 0)
+                return std::unexpected(FormError{pos + i, "'%' not followed by two hex digits"});
+        }
+        if (!found) {
+            std::string_view name = piece.substr(0, piece.find('='));
+            // Names are plain ASCII in practice; decode only the rare encoded one.
+            if (name.find_first_of("%+") == std::string_view::npos)
+                found = name == required;
+            else if (auto decoded = percent_decode(name))
+                found = *decoded == required;
+        }
+        pos = end + 1;
+    }
+    if (!found) return std::unexpected(FormError{body.size(), "the form has no '" + std::string(required) + "' field"});
+    return {};
+}
+
 const std::string* form_value(const std::vector<FormField>& fields, std::string_view name) {
     for (const auto& f : fields)
         if (f.name == name) return &f.value;

@@ -25,6 +25,11 @@ std::expected<std::string, FormError> percent_decode(std::string_view s, bool pl
 // a piece without '=' is a field with an empty value. Fails on malformed percent-escapes.
 std::expected<std::vector<FormField>, FormError> parse_form(std::string_view body);
 
+// Checks that `body` is well-formed (every '%' followed by two hex digits) and has a field called
+// `required`, without decoding or allocating (for the request path). Fails with the offset of a
+// bad escape, or offset body.size() and a message naming the missing field.
+std::expected<void, FormError> check_form(std::string_view body, std::string_view required);
+
 // The value of the first field called `name`, if any.
 const std::string* form_value(const std::vector<FormField>& fields, std::string_view name);
 

@@ -3,22 +3,29 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdexcept>
+#include <vector>
 
 namespace bbbhook::util {
 
 namespace {
+// OpenSSL 3 looks digests up by name on every implicit use (EVP_sha1() in DigestInit): fetch
+// each once instead. Fetched digests live for the process.
 const EVP_MD* md_of(HashAlg alg) {
-    switch (alg) {
-    case HashAlg::sha1: return EVP_sha1();
-    case HashAlg::sha256: return EVP_sha256();
-    case HashAlg::sha384: return EVP_sha384();
-    case HashAlg::sha512: return EVP_sha512();
-    }
-    return EVP_sha256();
+    static const EVP_MD* const mds[] = {
+        EVP_MD_fetch(nullptr, "SHA1", nullptr), EVP_MD_fetch(nullptr, "SHA256", nullptr),
+        EVP_MD_fetch(nullptr, "SHA384", nullptr), EVP_MD_fetch(nullptr, "SHA512", nullptr)};
+    return mds[static_cast<size_t>(alg)];
 }
-struct MdCtxDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+
+// Digest contexts are reused per thread rather than allocated per hash.
+struct CtxPool {
+    std::vector<EVP_MD_CTX*> free;
+    ~CtxPool() {
+        for (auto* c : free)
+            EVP_MD_CTX_free(c);
+    }
 };
+thread_local CtxPool t_ctx_pool;
 } // namespace
 
 std::string_view hash_alg_name(HashAlg alg) {
@@ -49,19 +56,23 @@ std::optional<HashAlg> hash_alg_from_hex_length(size_t n) {
     }
 }
 
-struct Hasher::Impl {
-    std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx{EVP_MD_CTX_new()};
-};
-
-Hasher::Hasher(HashAlg alg) : m_impl(std::make_unique<Impl>()) {
-    if (!m_impl->ctx || EVP_DigestInit_ex(m_impl->ctx.get(), md_of(alg), nullptr) != 1)
-        throw std::runtime_error("libcrypto: EVP_DigestInit_ex failed");
+Hasher::Hasher(HashAlg alg) {
+    if (!t_ctx_pool.free.empty()) {
+        m_ctx = t_ctx_pool.free.back();
+        t_ctx_pool.free.pop_back();
+    } else {
+        m_ctx = EVP_MD_CTX_new();
+    }
+    if (!m_ctx || EVP_DigestInit_ex2(m_ctx, md_of(alg), nullptr) != 1)
+        throw std::runtime_error("libcrypto: EVP_DigestInit_ex2 failed");
 }
 
-Hasher::~Hasher() = default;
+Hasher::~Hasher() {
+    if (m_ctx) t_ctx_pool.free.push_back(m_ctx);
+}
 
 Hasher& Hasher::update(std::string_view bytes) {
-    if (EVP_DigestUpdate(m_impl->ctx.get(), bytes.data(), bytes.size()) != 1)
+    if (EVP_DigestUpdate(m_ctx, bytes.data(), bytes.size()) != 1)
         throw std::runtime_error("libcrypto: EVP_DigestUpdate failed");
     return *this;
 }
@@ -69,8 +80,7 @@ Hasher& Hasher::update(std::string_view bytes) {
 std::string Hasher::digest() {
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (EVP_DigestFinal_ex(m_impl->ctx.get(), out, &len) != 1)
-        throw std::runtime_error("libcrypto: EVP_DigestFinal_ex failed");
+    if (EVP_DigestFinal_ex(m_ctx, out, &len) != 1) throw std::runtime_error("libcrypto: EVP_DigestFinal_ex failed");
     return std::string(reinterpret_cast<const char*>(out), len);
 }
 
@@ -87,6 +97,10 @@ std::string Hasher::to_hex(std::string_view bytes) {
 
 std::string hex_digest(HashAlg alg, std::string_view bytes) {
     return Hasher(alg).update(bytes).hex();
+}
+
+bool constant_time_equal_same_length(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

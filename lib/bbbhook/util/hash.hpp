@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st; // OpenSSL's EVP_MD_CTX, kept out of this header
+
 namespace bbbhook::util {
 
 enum class HashAlg { sha1, sha256, sha384, sha512 };
@@ -32,8 +34,7 @@ public:
     static std::string to_hex(std::string_view bytes);
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> m_impl;
+    evp_md_ctx_st* m_ctx = nullptr; // borrowed from a per-thread pool, returned on destruction
 };
 
 std::string hex_digest(HashAlg alg, std::string_view bytes);
@@ -41,5 +42,7 @@ std::string hex_digest(HashAlg alg, std::string_view bytes);
 // Compares two strings in time that depends only on their lengths' digests, not their content
 // (both sides are hashed with SHA-256 first, so even the length does not leak through timing).
 bool constant_time_equal(std::string_view a, std::string_view b);
+// The same for strings whose length is public (e.g. hex digests): time depends on the length only.
+bool constant_time_equal_same_length(std::string_view a, std::string_view b);
 
 } // namespace bbbhook::util
