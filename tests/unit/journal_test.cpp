@@ -108,7 +108,8 @@ void flip_byte(const std::filesystem::path& file, uint64_t offset) {
 
 TEST_CASE("a record round-trips and its CRC catches any flipped byte", "[journal][format]") {
     std::string bytes;
-    auto rec = request(body_of(1));
+    const std::string body = body_of(1);  // Record holds views
+    auto rec = request(body);
     encode_record(bytes, rec);
     CHECK(bytes.size() == encoded_size(rec));
     auto d = decode_record(bytes);

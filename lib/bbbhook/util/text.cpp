@@ -58,22 +58,30 @@ std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
 }
 } // namespace
 
-std::optional<uint64_t> parse_size(std::string_view s) {
+namespace {
+struct Unit {
+    std::string_view name;
+    uint64_t factor;
+};
+
+// "<number><unit>" scaled by the unit's factor; nullopt for an unknown unit or an overflow.
+std::optional<uint64_t> parse_scaled(std::string_view s, std::span<const Unit> units) {
     auto nu = number_and_unit(s);
     if (!nu) return std::nullopt;
-    auto [n, unit] = *nu;
-    struct U {
-        std::string_view name;
-        uint64_t mult;
-    };
-    static constexpr U units[] = {{"", 1},           {"B", 1},           {"K", 1024},         {"KiB", 1024},
-                                  {"kB", 1000},      {"KB", 1000},       {"M", 1 << 20},      {"MiB", 1 << 20},
-                                  {"MB", 1000000},   {"G", 1ull << 30},  {"GiB", 1ull << 30}, {"GB", 1000000000},
-                                  {"T", 1ull << 40}, {"TiB", 1ull << 40}};
     for (const auto& u : units)
-        if (unit == u.name) return checked_mul(n, u.mult);
+        if (nu->second == u.name) return checked_mul(nu->first, u.factor);
     return std::nullopt;
 }
+
+constexpr Unit k_size_units[] = {{"", 1},           {"B", 1},           {"K", 1024},         {"KiB", 1024},
+                                 {"kB", 1000},      {"KB", 1000},       {"M", 1 << 20},      {"MiB", 1 << 20},
+                                 {"MB", 1000000},   {"G", 1ull << 30},  {"GiB", 1ull << 30}, {"GB", 1000000000},
+                                 {"T", 1ull << 40}, {"TiB", 1ull << 40}};
+constexpr Unit k_duration_units[] = {{"", 1000},     {"ms", 1},      {"s", 1000},     {"m", 60000},
+                                     {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
+} // namespace
+
+std::optional<uint64_t> parse_size(std::string_view s) { return parse_scaled(s, k_size_units); }
 
 std::string format_size(uint64_t bytes) {
     static constexpr std::string_view names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -94,22 +102,9 @@ std::string format_size(uint64_t bytes) {
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) {
-    auto nu = number_and_unit(s);
-    if (!nu) return std::nullopt;
-    auto [n, unit] = *nu;
-    struct U {
-        std::string_view name;
-        uint64_t ms;
-    };
-    static constexpr U units[] = {{"", 1000},     {"ms", 1},      {"s", 1000},     {"m", 60000},
-                                  {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
-    for (const auto& u : units)
-        if (unit == u.name) {
-            auto ms = checked_mul(n, u.ms);
-            if (!ms || *ms > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-            return std::chrono::milliseconds(static_cast<int64_t>(*ms));
-        }
-    return std::nullopt;
+    auto ms = parse_scaled(s, k_duration_units);
+    if (!ms || *ms > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<int64_t>(*ms));
 }
 
 std::string format_duration(std::chrono::milliseconds d) {
