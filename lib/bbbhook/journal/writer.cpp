@@ -98,11 +98,13 @@ void Writer::append_async(const Record& record, AppendDone done) {
     {
         std::lock_guard lk(m_mutex);
         if (!m_stop) {
-            if (!m_open) m_open = std::make_unique<Batch>();
+            // The flusher waits only while no batch is open: wake it for the first record of one.
+            bool first = !m_open;
+            if (first) m_open = std::make_unique<Batch>();
             m_open->waiters.emplace_back(m_open->bytes.size(), std::move(done));
             m_open->bytes += encoded;
             ++m_open->records;
-            m_work_cv.notify_one();
+            if (first) m_work_cv.notify_one();
             return;
         }
     }

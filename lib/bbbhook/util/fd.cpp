@@ -82,7 +82,7 @@ int fsync_dir(const std::filesystem::path& dir) {
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
     auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-    std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+    std::string tmpl = fmt::format("{}/.{}.XXXXXX", dir.string(), path.filename().string());
     int raw = ::mkostemp(tmpl.data(), O_CLOEXEC);
     if (raw < 0) return make_error(ExitCode::cant_create, fmt::format("{}: {}", path.string(), errno_message(errno)));
     UniqueFd fd(raw);
