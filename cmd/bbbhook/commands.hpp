@@ -7,6 +7,7 @@
 namespace bbbhook::cmd {
 
 void setup_serve(CLI::App& sub, cli::Context& ctx);
+void setup_ingest(CLI::App& sub, cli::Context& ctx);
 void setup_config(CLI::App& sub, cli::Context& ctx);
 void setup_journal(CLI::App& sub, cli::Context& ctx);
 void setup_simulate(CLI::App& sub, cli::Context& ctx);
@@ -14,6 +15,7 @@ void setup_simulate(CLI::App& sub, cli::Context& ctx);
 inline std::span<const cli::Command> commands() {
     static constexpr cli::Command table[] = {
         {"serve", "Receive BBB webhook callbacks and journal them durably", setup_serve},
+        {"ingest", "Sessionize the journal into the attendance database, exactly once", setup_ingest},
         {"journal", "Inspect and verify the journal (dump, verify)", setup_journal},
         {"config", "Check the configuration or show every value and its origin", setup_config},
         {"simulate", "Generate realistic BBB webhook traffic (journal files or live POSTs)", setup_simulate},

@@ -108,7 +108,7 @@ void flip_byte(const std::filesystem::path& file, uint64_t offset) {
 
 TEST_CASE("a record round-trips and its CRC catches any flipped byte", "[journal][format]") {
     std::string bytes;
-    const std::string body = body_of(1);  // Record holds views
+    const std::string body = body_of(1); // Record holds views
     auto rec = request(body);
     encode_record(bytes, rec);
     CHECK(bytes.size() == encoded_size(rec));

@@ -31,6 +31,7 @@ void print_problems(const Resolved& r, std::FILE* err) {
 std::string shown_value(const Spec& s, const Value& v, const Config& c) {
     if (s.key == "data_dir") return c.data_dir.string();
     if (s.key == "journal.dir") return c.journal.dir.string();
+    if (s.key == "database") return c.database.string();
     if (s.key == "serve.quarantine_dir") return c.serve.quarantine_dir.string();
     return v.text();
 }

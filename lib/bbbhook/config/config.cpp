@@ -205,6 +205,13 @@ Resolved resolve(const Layers& layers) {
     c.log_level =
         r.get("log_level", util::LogLevel::info, util::log_level_from_name, "trace, debug, info, warn, error or off");
 
+    c.database = path_setting(r.value("database"), c.data_dir);
+    c.ingest.idle_close = r.get("ingest.idle_close", c.ingest.idle_close, util::parse_duration, "a duration like 6h");
+    if (c.ingest.idle_close < std::chrono::minutes(1))
+        r.problem(r.value("ingest.idle_close"), "ingest.idle_close", "must be at least 1m");
+    c.ingest.batch = r.get("ingest.batch", 20000, parse_int, "a whole number");
+    if (c.ingest.batch < 1 || c.ingest.batch > 10'000'000)
+        r.problem(r.value("ingest.batch"), "ingest.batch", "must be 1 to 10000000");
     c.journal.dir = path_setting(r.value("journal.dir"), c.data_dir);
     c.journal.rotate_size = r.get("journal.rotate_size", c.journal.rotate_size, util::parse_size, "a size like 64MiB");
     c.journal.rotate_age =

@@ -37,8 +37,15 @@ struct ServeConfig {
     uint64_t quarantine_max = 256ull << 20;
 };
 
+struct IngestConfig {
+    std::chrono::milliseconds idle_close = std::chrono::hours(6);
+    int64_t batch = 20000;
+};
+
 struct Config {
     std::filesystem::path data_dir;
+    std::filesystem::path database;
+    IngestConfig ingest;
     util::LogLevel log_level = util::LogLevel::info;
     journal::WriterOptions journal;
     ServeConfig serve;

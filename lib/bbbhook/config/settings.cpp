@@ -10,11 +10,18 @@ constexpr Spec k_specs[] = {
      "Folder for bbbhook's state (the journal, the quarantine) unless set on their own"},
     {"log_level", "--log-level", "info", Kind::choice, "Log verbosity on stderr", "trace|debug|info|warn|error|off"},
 
+    {"database", "--database", "<data_dir>/bbbhook.sqlite", Kind::path,
+     "SQLite database of meetings and attendance (written by ingest, read by report)"},
+
     {"journal.dir", "--journal-dir", "<data_dir>/journal", Kind::path, "Folder of the append-only journal files"},
     {"journal.rotate_size", "--rotate-size", "64MiB", Kind::size, "Start a new journal file after this size"},
     {"journal.rotate_age", "--rotate-age", "1d", Kind::duration, "Start a new journal file after this age"},
     {"journal.durability", "--durability", "sync", Kind::choice,
      "sync: answer 2xx only after fdatasync; none: after write(2) only (loses events on power loss)", "sync|none"},
+
+    {"ingest.idle_close", "--idle-close", "6h", Kind::duration,
+     "A meeting without any event for this long is closed, its open connections as 'inferred'"},
+    {"ingest.batch", "--batch", "20000", Kind::integer, "Journal records per database transaction"},
 
     {"serve.listen", "--listen", "127.0.0.1:8090", Kind::list,
      "Addresses to listen on, HOST:PORT or [IPv6]:PORT (repeat or comma-separate)"},

@@ -81,7 +81,9 @@ constexpr Unit k_duration_units[] = {{"", 1000},     {"ms", 1},      {"s", 1000}
                                      {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
 } // namespace
 
-std::optional<uint64_t> parse_size(std::string_view s) { return parse_scaled(s, k_size_units); }
+std::optional<uint64_t> parse_size(std::string_view s) {
+    return parse_scaled(s, k_size_units);
+}
 
 std::string format_size(uint64_t bytes) {
     static constexpr std::string_view names[] = {"B", "KiB", "MiB", "GiB", "TiB"};

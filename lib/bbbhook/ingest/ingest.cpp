@@ -1,0 +1,545 @@
+#include "bbbhook/ingest/ingest.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <map>
+#include <memory>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "bbbhook/bbb/events.hpp"
+#include "bbbhook/ingest/sessionize.hpp"
+#include "bbbhook/journal/reader.hpp"
+#include "bbbhook/store/schema.hpp"
+#include "bbbhook/util/fd.hpp"
+#include "bbbhook/util/sqlite.hpp"
+#include "bbbhook/util/text.hpp"
+#include "bbbhook/util/time.hpp"
+
+namespace bbbhook::ingest {
+
+namespace {
+
+// A finished meeting stays in memory this long (journal time) for late retries and rap events;
+// after that a late event reloads it from the database.
+constexpr int64_t k_keep_finished_ms = 15 * 60 * 1000;
+
+struct Meeting {
+    int64_t id = 0, server_id = 0;
+    std::string internal_id, external_id;
+    std::vector<StoredEvent> events;
+    size_t persisted = 0; // events[0, persisted) are in meeting_events
+    int64_t next_chunk = 0;
+    bool dirty = false;
+    bool ended = false; // has a meeting-ended: can never be superseded
+    bool finalized = false;
+    std::optional<int64_t> last_activity;
+};
+
+std::optional<std::string_view> text_or_null(std::string_view s) {
+    return s.empty() ? std::nullopt : std::optional<std::string_view>(s);
+}
+
+void bind_text(util::Stmt& st, int i, std::optional<std::string_view> v) {
+    if (v)
+        st.bind(i, *v);
+    else
+        st.bind(i, nullptr);
+}
+
+class Ingester {
+public:
+    Ingester(util::Db& db, const IngestOptions& options) : m_db(db), m_options(options) {}
+
+    // Loads the checkpoint, the counters and the meetings still running.
+    void load();
+    // One transaction: up to batch_records journal items, their effects and the checkpoint.
+    // Returns true when the end of the journal was reached.
+    Result<bool> step(journal::Reader& reader);
+    const journal::Position& position() const { return m_position; }
+    IngestSummary summary() const { return m_run; }
+
+private:
+    void process(const journal::Record& record, const journal::Position& at);
+    int64_t server_id(std::string_view domain);
+    Meeting& meeting(int64_t server, const std::string& internal_id);
+    void load_events(Meeting& m);
+    void set_external_id(Meeting& m, const std::string& ext);
+    void apply_info(Meeting& m, const bbb::MeetingInfo& info);
+    void flush();
+    void write(Meeting& m);
+    int64_t person_id(int64_t server, const Person& p);
+    void save_state();
+    void evict();
+    void warn_item(const journal::ReadItem& item, std::string_view what);
+
+    util::Db& m_db;
+    const IngestOptions& m_options;
+    util::Stmt m_server_get{m_db, "SELECT id FROM servers WHERE domain = ?"};
+    util::Stmt m_server_ins{m_db, "INSERT INTO servers (domain) VALUES (?)"};
+    util::Stmt m_meeting_get{m_db,
+                             "SELECT id, external_id, finalized FROM meetings WHERE server_id = ? AND internal_id = ?"};
+    util::Stmt m_meeting_ins{m_db, "INSERT INTO meetings (server_id, internal_id) VALUES (?, ?)"};
+    util::Stmt m_meeting_ext{m_db, "UPDATE meetings SET external_id = ? WHERE id = ? AND external_id IS NULL"};
+    util::Stmt m_meeting_info{
+        m_db, "UPDATE meetings SET name = COALESCE(name, ?), create_time_ms = COALESCE(create_time_ms, ?), "
+              "is_breakout = MAX(is_breakout, ?), parent_internal_id = COALESCE(parent_internal_id, ?), "
+              "metadata = COALESCE(metadata, ?), moodle_course_id = COALESCE(moodle_course_id, ?), "
+              "moodle_site = COALESCE(moodle_site, ?) WHERE id = ?"};
+    util::Stmt m_chunks_get{m_db, "SELECT events FROM meeting_events WHERE meeting_id = ? ORDER BY chunk"};
+    util::Stmt m_chunk_ins{m_db, "INSERT INTO meeting_events (meeting_id, chunk, events) VALUES (?, ?, ?)"};
+    util::Stmt m_superseded{m_db, "SELECT 1 FROM meetings WHERE server_id = ? AND external_id = ? AND id <> ? "
+                                  "AND COALESCE(create_time_ms, first_event_ms) > ? LIMIT 1"};
+    util::Stmt m_meeting_result{
+        m_db, "UPDATE meetings SET created_ms = COALESCE(create_time_ms, ?), ended_ms = ?, end_reason = ?, "
+              "first_event_ms = ?, last_event_ms = ?, event_count = ?, recorded = ?, finalized = ? WHERE id = ?"};
+    util::Stmt m_person_get{m_db, "SELECT id FROM people WHERE server_id = ? AND user_key = ?"};
+    util::Stmt m_person_ins{m_db, "INSERT INTO people (server_id, user_key, external_user_id, name, name_ms, is_guest) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)"};
+    // The name seen last (ties broken by the name itself, so that order of arrival never matters).
+    util::Stmt m_person_upd{m_db, "UPDATE people SET name = ?, name_ms = ? WHERE id = ? AND ? <> '' AND "
+                                  "(name_ms IS NULL OR name_ms < ? OR (name_ms = ? AND name < ?))"};
+    util::Stmt m_person_guest{m_db, "UPDATE people SET is_guest = 1 WHERE id = ? AND is_guest = 0"};
+    util::Stmt m_intervals_del{m_db, "DELETE FROM intervals WHERE meeting_id = ?"};
+    util::Stmt m_intervals_ins{m_db, "INSERT INTO intervals (meeting_id, connection_id, joined_ms, person_id, name, "
+                                     "role, left_ms, closed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
+    util::Stmt m_attendance_del{m_db, "DELETE FROM attendance WHERE meeting_id = ?"};
+    util::Stmt m_attendance_ins{m_db, "INSERT INTO attendance (meeting_id, person_id, name, role, first_join_ms, "
+                                      "last_leave_ms, online_ms, joins, talk_ms, webcam_ms, presenter_ms, "
+                                      "chat_messages, raise_hands, reactions, poll_votes) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
+    util::Stmt m_counts{m_db, "INSERT INTO event_counts (event_id, known, count) VALUES (?, ?, ?) "
+                              "ON CONFLICT (event_id) DO UPDATE SET count = count + excluded.count"};
+    util::Stmt m_state_set{m_db, "UPDATE ingest_state SET journal_file = ?, journal_offset = ?, clock_ms = ?, "
+                                 "records = ?, events = ?, bad_records = ?, corrupt_regions = ?, torn_tails = ? "
+                                 "WHERE id = 1"};
+
+    journal::Position m_position;
+    int64_t m_clock = 0;
+    IngestSummary m_total; // as stored in ingest_state
+    IngestSummary m_run;   // this run only
+    std::map<std::string, int64_t, std::less<>> m_servers;
+    std::map<std::pair<int64_t, std::string>, std::unique_ptr<Meeting>> m_meetings;
+    std::map<std::pair<int64_t, std::string>, int64_t> m_people;
+    std::map<std::string, std::pair<bool, int64_t>> m_counts_pending; // id -> (known, count)
+    int64_t m_warned_at = 0;
+};
+
+void Ingester::load() {
+    auto st = m_db.prepare("SELECT journal_file, journal_offset, clock_ms, records, events, bad_records, "
+                           "corrupt_regions, torn_tails FROM ingest_state WHERE id = 1");
+    if (st.step()) {
+        m_position = {st.text(0), static_cast<uint64_t>(st.int64(1))};
+        m_clock = st.int64(2);
+        m_total = {static_cast<uint64_t>(st.int64(3)), static_cast<uint64_t>(st.int64(4)),
+                   static_cast<uint64_t>(st.int64(5)), static_cast<uint64_t>(st.int64(6)),
+                   static_cast<uint64_t>(st.int64(7)), 0};
+        st.reset();
+    }
+    auto open = m_db.prepare("SELECT id, server_id, internal_id, COALESCE(external_id, ''), "
+                             "ended_ms IS NOT NULL AND end_reason = 'ended', last_event_ms "
+                             "FROM meetings WHERE finalized = 0 ORDER BY id");
+    while (open.step()) {
+        auto m = std::make_unique<Meeting>();
+        m->id = open.int64(0);
+        m->server_id = open.int64(1);
+        m->internal_id = open.text(2);
+        m->external_id = open.text(3);
+        m->ended = open.int64(4) != 0;
+        m->last_activity = open.opt_int64(5);
+        auto key = std::pair{m->server_id, m->internal_id};
+        m_meetings.emplace(key, std::move(m));
+    }
+    for (auto& [key, m] : m_meetings)
+        load_events(*m);
+}
+
+void Ingester::load_events(Meeting& m) {
+    m_chunks_get.bind(1, m.id);
+    while (m_chunks_get.step()) {
+        auto events = decode_events(m_chunks_get.blob(0));
+        if (!events) {
+            m_chunks_get.reset();
+            throw Failure(ExitCode::data, fmt::format("database: the stored events of meeting {} are damaged; run "
+                                                      "`bbbhook ingest --rebuild`",
+                                                      m.internal_id));
+        }
+        m.events.insert(m.events.end(), events->begin(), events->end());
+        ++m.next_chunk;
+    }
+    m_chunks_get.reset();
+    m.persisted = m.events.size();
+}
+
+int64_t Ingester::server_id(std::string_view domain) {
+    if (auto it = m_servers.find(domain); it != m_servers.end()) return it->second;
+    int64_t id;
+    m_server_get.bind(1, domain);
+    if (m_server_get.step()) {
+        id = m_server_get.int64(0);
+        m_server_get.reset();
+    } else {
+        m_server_ins.bind(1, domain).run();
+        m_server_ins.reset();
+        id = m_db.last_insert_rowid();
+    }
+    m_servers.emplace(std::string(domain), id);
+    return id;
+}
+
+Meeting& Ingester::meeting(int64_t server, const std::string& internal_id) {
+    auto key = std::pair{server, internal_id};
+    if (auto it = m_meetings.find(key); it != m_meetings.end()) return *it->second;
+    auto m = std::make_unique<Meeting>();
+    m->server_id = server;
+    m->internal_id = internal_id;
+    m_meeting_get.bind(1, server).bind(2, internal_id);
+    if (m_meeting_get.step()) {
+        // A finished meeting gets a late event: bring its events back and recompute it.
+        m->id = m_meeting_get.int64(0);
+        m->external_id = m_meeting_get.text(1);
+        m_meeting_get.reset();
+        load_events(*m);
+    } else {
+        m_meeting_ins.bind(1, server).bind(2, internal_id).run();
+        m_meeting_ins.reset();
+        m->id = m_db.last_insert_rowid();
+    }
+    return *m_meetings.emplace(key, std::move(m)).first->second;
+}
+
+void Ingester::set_external_id(Meeting& m, const std::string& ext) {
+    m.external_id = ext;
+    m_meeting_ext.bind(1, ext).bind(2, m.id).run();
+    m_meeting_ext.reset();
+}
+
+void Ingester::apply_info(Meeting& m, const bbb::MeetingInfo& info) {
+    bind_text(m_meeting_info, 1, text_or_null(info.name));
+    m_meeting_info.bind(2, info.create_time);
+    m_meeting_info.bind(3, info.is_breakout ? 1 : 0);
+    bind_text(m_meeting_info, 4, text_or_null(info.parent_id));
+    bind_text(m_meeting_info, 5, text_or_null(info.metadata_json));
+    bind_text(m_meeting_info, 6, text_or_null(info.moodle_course_id));
+    bind_text(m_meeting_info, 7, text_or_null(info.moodle_site));
+    m_meeting_info.bind(8, m.id).run();
+    m_meeting_info.reset();
+    // A new session of the same room may close a previous one that never ended (as inferred).
+    if (!m.external_id.empty())
+        for (auto& [key, other] : m_meetings)
+            if (other.get() != &m && other->server_id == m.server_id && other->external_id == m.external_id &&
+                !other->ended)
+                other->dirty = true;
+}
+
+void Ingester::warn_item(const journal::ReadItem& item, std::string_view what) {
+    spdlog::warn("journal {}:{}: {} of {} bytes skipped", item.at.file, item.at.offset, what, item.length);
+}
+
+void Ingester::process(const journal::Record& record, const journal::Position& at) {
+    m_clock = std::max(m_clock, record.received_ms);
+    auto cb = bbb::decode_callback(record.body);
+    if (!cb) {
+        ++m_run.bad_records;
+        ++m_total.bad_records;
+        // Rate-limited: a misbehaving sender should not flood the log.
+        if (util::now_ms() - m_warned_at > 10000) {
+            spdlog::warn("journal {}:{}: record skipped: {}", at.file, at.offset, cb.error());
+            m_warned_at = util::now_ms();
+        }
+        return;
+    }
+    int64_t server = server_id(cb->domain.empty() ? record.source : std::string_view(cb->domain));
+    for (auto& e : cb->events) {
+        ++m_run.events;
+        ++m_total.events;
+        auto& count = m_counts_pending[e.id.empty() ? std::string("(none)") : e.id];
+        count.first = e.kind != bbb::EventKind::unknown;
+        ++count.second;
+        using bbb::EventKind;
+        if (e.kind == EventKind::unknown || e.kind == EventKind::other || e.kind == EventKind::rap) continue;
+        if (e.meeting_id.empty()) continue;
+        Meeting& m = meeting(server, e.meeting_id);
+        if (m.external_id.empty() && !e.meeting_ext_id.empty()) set_external_id(m, e.meeting_ext_id);
+        if (e.meeting) apply_info(m, *e.meeting);
+        if (e.kind == EventKind::meeting_ended) m.ended = true;
+        m.events.push_back(StoredEvent::from(e));
+        m.dirty = true;
+    }
+}
+
+int64_t Ingester::person_id(int64_t server, const Person& p) {
+    auto key = std::pair{server, p.key};
+    int64_t id;
+    if (auto it = m_people.find(key); it != m_people.end()) {
+        id = it->second;
+    } else {
+        m_person_get.bind(1, server).bind(2, p.key);
+        if (m_person_get.step()) {
+            id = m_person_get.int64(0);
+            m_person_get.reset();
+        } else {
+            m_person_ins.bind(1, server).bind(2, p.key);
+            bind_text(m_person_ins, 3, text_or_null(p.external_id));
+            bind_text(m_person_ins, 4, text_or_null(p.name));
+            m_person_ins.bind(5, p.name.empty() ? std::nullopt : std::optional<int64_t>(p.name_ts));
+            m_person_ins.bind(6, p.guest ? 1 : 0).run();
+            m_person_ins.reset();
+            id = m_db.last_insert_rowid();
+        }
+        m_people.emplace(key, id);
+    }
+    m_person_upd.bind(1, p.name).bind(2, p.name_ts).bind(3, id).bind(4, p.name).bind(5, p.name_ts).bind(6, p.name_ts);
+    m_person_upd.bind(7, p.name).run();
+    m_person_upd.reset();
+    if (p.guest) {
+        m_person_guest.bind(1, id).run();
+        m_person_guest.reset();
+    }
+    return id;
+}
+
+void Ingester::write(Meeting& m) {
+    // 1. New events, appended as one chunk.
+    if (m.events.size() > m.persisted) {
+        std::string blob;
+        encode_events(blob, m.events, m.persisted);
+        m_chunk_ins.bind(1, m.id).bind(2, m.next_chunk).bind_blob(3, blob).run();
+        m_chunk_ins.reset();
+        ++m.next_chunk;
+        m.persisted = m.events.size();
+    }
+    // 2. Recompute from all of them.
+    MeetingContext ctx{m_clock, m_options.idle_close.count(), false};
+    if (!m.ended && !m.external_id.empty()) {
+        int64_t last = m.last_activity.value_or(0);
+        for (const auto& e : m.events)
+            last = std::max(last, e.ts);
+        m_superseded.bind(1, m.server_id).bind(2, m.external_id).bind(3, m.id).bind(4, last);
+        ctx.superseded = m_superseded.step();
+        m_superseded.reset();
+    }
+    MeetingResult r = sessionize(m.events, ctx);
+    // 3. Replace the meeting's derived rows.
+    m_meeting_result.bind(1, r.first_event).bind(2, r.ended);
+    bind_text(m_meeting_result, 3,
+              r.end == EndReason::ended      ? std::optional<std::string_view>("ended")
+              : r.end == EndReason::inferred ? std::optional<std::string_view>("inferred")
+                                             : std::nullopt);
+    m_meeting_result.bind(4, r.first_event).bind(5, r.last_activity).bind(6, r.distinct_events);
+    m_meeting_result.bind(7, r.recorded ? std::optional<int64_t>(*r.recorded ? 1 : 0) : std::nullopt);
+    m_meeting_result.bind(8, r.finalized() ? 1 : 0).bind(9, m.id).run();
+    m_meeting_result.reset();
+
+    std::map<std::string, int64_t> ids;
+    for (const auto& p : r.people)
+        ids[p.key] = person_id(m.server_id, p);
+    m_intervals_del.bind(1, m.id).run();
+    m_intervals_del.reset();
+    for (const auto& iv : r.intervals) {
+        m_intervals_ins.bind(1, m.id).bind(2, iv.connection).bind(3, iv.joined).bind(4, ids.at(iv.person_key));
+        bind_text(m_intervals_ins, 5, text_or_null(iv.name));
+        bind_text(m_intervals_ins, 6, text_or_null(iv.role));
+        m_intervals_ins.bind(7, iv.left).bind(8, closed_by_name(iv.closed_by)).run();
+        m_intervals_ins.reset();
+    }
+    m_attendance_del.bind(1, m.id).run();
+    m_attendance_del.reset();
+    for (const auto& a : r.attendance) {
+        auto& st = m_attendance_ins;
+        st.bind(1, m.id).bind(2, ids.at(a.person_key));
+        bind_text(st, 3, text_or_null(a.name));
+        bind_text(st, 4, text_or_null(a.role));
+        st.bind(5, a.first_join).bind(6, a.last_leave).bind(7, a.online_ms).bind(8, a.joins).bind(9, a.talk_ms);
+        st.bind(10, a.webcam_ms).bind(11, a.presenter_ms).bind(12, a.chat_messages).bind(13, a.raise_hands);
+        st.bind(14, a.reactions).bind(15, a.poll_votes).run();
+        st.reset();
+    }
+    m.finalized = r.finalized();
+    m.last_activity = r.last_activity;
+    m.dirty = false;
+    ++m_run.meetings_updated;
+}
+
+void Ingester::flush() {
+    // Meetings whose idle time ran out close (as inferred) even without new events.
+    for (auto& [key, m] : m_meetings)
+        if (!m->finalized && m->last_activity && m_clock - *m->last_activity >= m_options.idle_close.count())
+            m->dirty = true;
+    for (auto& [key, m] : m_meetings)
+        if (m->dirty) write(*m);
+    for (const auto& [id, kc] : m_counts_pending) {
+        m_counts.bind(1, id).bind(2, kc.first ? 1 : 0).bind(3, kc.second).run();
+        m_counts.reset();
+    }
+    m_counts_pending.clear();
+}
+
+void Ingester::save_state() {
+    m_state_set.bind(1, m_position.file).bind(2, static_cast<int64_t>(m_position.offset)).bind(3, m_clock);
+    m_state_set.bind(4, static_cast<int64_t>(m_total.records)).bind(5, static_cast<int64_t>(m_total.events));
+    m_state_set.bind(6, static_cast<int64_t>(m_total.bad_records));
+    m_state_set.bind(7, static_cast<int64_t>(m_total.corrupt_regions));
+    m_state_set.bind(8, static_cast<int64_t>(m_total.torn_tails)).run();
+    m_state_set.reset();
+}
+
+void Ingester::evict() {
+    std::erase_if(m_meetings, [&](const auto& kv) {
+        const Meeting& m = *kv.second;
+        return m.finalized && !m.dirty && m.last_activity && m_clock - *m.last_activity > k_keep_finished_ms;
+    });
+}
+
+Result<bool> Ingester::step(journal::Reader& reader) {
+    util::Transaction tx(m_db);
+    bool at_end = false;
+    int64_t n = 0;
+    while (n < m_options.batch_records) {
+        auto item = reader.next();
+        if (!item) return std::unexpected(item.error());
+        if (item->kind == journal::ReadItem::Kind::end) {
+            at_end = true;
+            break;
+        }
+        ++n;
+        switch (item->kind) {
+        case journal::ReadItem::Kind::record:
+            process(item->record, item->at);
+            ++m_run.records;
+            ++m_total.records;
+            break;
+        case journal::ReadItem::Kind::corrupt:
+            warn_item(*item, "corrupt region");
+            ++m_run.corrupt_regions;
+            ++m_total.corrupt_regions;
+            break;
+        case journal::ReadItem::Kind::torn_tail:
+            warn_item(*item, "torn tail");
+            ++m_run.torn_tails;
+            ++m_total.torn_tails;
+            break;
+        case journal::ReadItem::Kind::end: break;
+        }
+        m_position = item->next;
+    }
+    if (n == 0) return at_end; // nothing new: nothing to commit
+    flush();
+    save_state();
+    tx.commit();
+    evict();
+    return at_end;
+}
+
+// One ingest per database: the second one is told who holds it.
+Result<util::UniqueFd> lock_database(const std::filesystem::path& db) {
+    auto path = db.string() + ".ingest-lock";
+    util::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+    if (!fd) return make_error(ExitCode::cant_create, fmt::format("{}: {}", path, errno_message(errno)));
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        auto holder = util::read_file(path);
+        return make_error(ExitCode::temp_fail,
+                          fmt::format("another bbbhook ingest (pid {}) is working on {}; try again when it is done",
+                                      holder ? std::string(util::trim(*holder)) : "?", db.string()));
+    }
+    if (::ftruncate(fd.get(), 0) == 0) (void)util::write_all(fd.get(), fmt::format("{}\n", ::getpid()));
+    return fd;
+}
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) {
+    g_stop = true;
+}
+
+Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
+    Ingester ingester(db, o);
+    ingester.load();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(o.journal_dir, ec))
+        return make_error(ExitCode::no_input,
+                          fmt::format("journal folder {} does not exist (journal.dir)", o.journal_dir.string()));
+    auto reader = journal::Reader::open(o.journal_dir, ingester.position());
+    if (!reader) return std::unexpected(reader.error());
+    int64_t last_progress = 0;
+    for (;;) {
+        auto at_end = ingester.step(*reader);
+        if (!at_end) return std::unexpected(at_end.error());
+        if (o.progress && util::now_ms() - last_progress >= 1000) {
+            auto s = ingester.summary();
+            std::fprintf(stderr, "\ringest: %llu records, %llu events, at %s:%llu   ",
+                         static_cast<unsigned long long>(s.records), static_cast<unsigned long long>(s.events),
+                         ingester.position().file.c_str(), static_cast<unsigned long long>(ingester.position().offset));
+            last_progress = util::now_ms();
+        }
+        if (g_stop) break;
+        if (*at_end) {
+            if (!o.follow) break;
+            // Tail the journal: wait, then look for more (the reader sees growth and new files).
+            for (int64_t waited = 0; waited < o.follow_interval.count() && !g_stop; waited += 100)
+                ::usleep(100000);
+            if (g_stop) break;
+        }
+    }
+    if (o.progress) std::fprintf(stderr, "\n");
+    return ingester.summary();
+}
+
+} // namespace
+
+Result<IngestSummary> run_ingest(const IngestOptions& o) {
+    // 1. One ingest per database.
+    auto lock = lock_database(o.database);
+    if (!lock) return std::unexpected(lock.error());
+    std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGINT, on_stop_signal);
+
+    // 2. A rebuild ingests everything into a fresh file, then copies it over the database in one
+    //    transaction (readers see the old content until then).
+    if (o.rebuild) {
+        auto tmp = std::filesystem::path(o.database.string() + ".rebuild");
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(tmp.string() + suffix);
+        IngestOptions fresh = o;
+        fresh.follow = false;
+        IngestSummary summary;
+        {
+            auto db = store::open_database(tmp);
+            if (!db) return std::unexpected(db.error());
+            auto r = ingest_into(*db, fresh);
+            if (!r) return r;
+            summary = *r;
+            auto target = store::open_database(o.database);
+            if (!target) return std::unexpected(target.error());
+            util::copy_database(*db, *target);
+        }
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(tmp.string() + suffix);
+        return summary;
+    }
+
+    // 3. Incremental: from the checkpoint on.
+    auto db = store::open_database(o.database);
+    if (!db) return std::unexpected(db.error());
+    return ingest_into(*db, o);
+}
+
+ExitCode run(const IngestOptions& o) {
+    int64_t t0 = util::monotonic_ns();
+    auto r = value_or_throw(run_ingest(o));
+    double seconds = static_cast<double>(util::monotonic_ns() - t0) / 1e9;
+    std::printf("ingested %llu records (%llu events) in %.2f s into %s; %llu meeting updates",
+                static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.events), seconds,
+                o.database.c_str(), static_cast<unsigned long long>(r.meetings_updated));
+    if (r.bad_records || r.corrupt_regions || r.torn_tails)
+        std::printf("; skipped: %llu undecodable records, %llu corrupt regions, %llu torn tails",
+                    static_cast<unsigned long long>(r.bad_records), static_cast<unsigned long long>(r.corrupt_regions),
+                    static_cast<unsigned long long>(r.torn_tails));
+    std::printf("\n");
+    return ExitCode::ok;
+}
+
+} // namespace bbbhook::ingest

@@ -1,0 +1,36 @@
+#pragma once
+// `bbbhook ingest`: the journal, read from its checkpoint, sessionized into SQLite, exactly once
+// (docs/INGEST.md).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+#include "bbbhook/util/error.hpp"
+
+namespace bbbhook::ingest {
+
+struct IngestOptions {
+    std::filesystem::path journal_dir;
+    std::filesystem::path database;
+    std::chrono::milliseconds idle_close = std::chrono::hours(6);
+    int64_t batch_records = 20000; // journal records per transaction
+    bool follow = false;           // keep tailing the journal
+    std::chrono::milliseconds follow_interval = std::chrono::seconds(1);
+    bool rebuild = false;  // recreate the database from all journal files
+    bool progress = false; // progress lines on stderr
+};
+
+struct IngestSummary {
+    uint64_t records = 0, events = 0, bad_records = 0, corrupt_regions = 0, torn_tails = 0;
+    uint64_t meetings_updated = 0;
+};
+
+// Runs ingest once (or, with follow, until SIGTERM/SIGINT). Fails with temp_fail when another
+// ingest holds the database, data when the journal or database is inconsistent, io on SQLite or
+// read errors.
+Result<IngestSummary> run_ingest(const IngestOptions& options);
+
+// The command: run_ingest plus a summary line. Returns the exit code.
+ExitCode run(const IngestOptions& options);
+
+} // namespace bbbhook::ingest

@@ -1,0 +1,167 @@
+#include "bbbhook/store/schema.hpp"
+
+#include <fmt/format.h>
+
+namespace bbbhook::store {
+
+namespace {
+
+// Migration N brings the schema from version N-1 to N. Never edit a released step: add one.
+constexpr const char* k_migrations[] = {
+    // 1: the first schema.
+    R"sql(
+CREATE TABLE servers (
+    id INTEGER PRIMARY KEY,
+    domain TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE meetings (
+    id INTEGER PRIMARY KEY,
+    server_id INTEGER NOT NULL REFERENCES servers(id),
+    internal_id TEXT NOT NULL,
+    external_id TEXT,
+    name TEXT,
+    create_time_ms INTEGER,
+    created_ms INTEGER,
+    ended_ms INTEGER,
+    end_reason TEXT CHECK (end_reason IN ('ended', 'inferred')),
+    is_breakout INTEGER NOT NULL DEFAULT 0,
+    parent_internal_id TEXT,
+    metadata TEXT,
+    moodle_course_id TEXT,
+    moodle_site TEXT,
+    first_event_ms INTEGER,
+    last_event_ms INTEGER,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    recorded INTEGER,
+    finalized INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (server_id, internal_id)
+);
+CREATE INDEX meetings_by_external ON meetings(server_id, external_id);
+CREATE INDEX meetings_by_course ON meetings(moodle_site, moodle_course_id);
+CREATE INDEX meetings_by_created ON meetings(created_ms);
+CREATE INDEX meetings_open ON meetings(finalized) WHERE finalized = 0;
+
+CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    server_id INTEGER NOT NULL REFERENCES servers(id),
+    user_key TEXT NOT NULL,
+    external_user_id TEXT,
+    name TEXT,
+    name_ms INTEGER,
+    is_guest INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (server_id, user_key)
+);
+CREATE INDEX people_by_name ON people(name);
+
+CREATE TABLE intervals (
+    meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+    connection_id TEXT NOT NULL,
+    joined_ms INTEGER NOT NULL,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    name TEXT,
+    role TEXT,
+    left_ms INTEGER,
+    closed_by TEXT NOT NULL CHECK (closed_by IN ('left', 'meeting-ended', 'inferred', 'open')),
+    PRIMARY KEY (meeting_id, connection_id, joined_ms)
+) WITHOUT ROWID;
+CREATE INDEX intervals_by_person ON intervals(person_id);
+
+CREATE TABLE attendance (
+    meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    name TEXT,
+    role TEXT,
+    first_join_ms INTEGER NOT NULL,
+    last_leave_ms INTEGER,
+    online_ms INTEGER NOT NULL,
+    joins INTEGER NOT NULL,
+    talk_ms INTEGER NOT NULL,
+    webcam_ms INTEGER NOT NULL,
+    presenter_ms INTEGER NOT NULL,
+    chat_messages INTEGER NOT NULL,
+    raise_hands INTEGER NOT NULL,
+    reactions INTEGER NOT NULL,
+    poll_votes INTEGER NOT NULL,
+    PRIMARY KEY (meeting_id, person_id)
+) WITHOUT ROWID;
+CREATE INDEX attendance_by_person ON attendance(person_id);
+
+CREATE TABLE meeting_events (
+    meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+    chunk INTEGER NOT NULL,
+    events BLOB NOT NULL,
+    PRIMARY KEY (meeting_id, chunk)
+) WITHOUT ROWID;
+
+CREATE TABLE event_counts (
+    event_id TEXT PRIMARY KEY,
+    known INTEGER NOT NULL,
+    count INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE ingest_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    journal_file TEXT NOT NULL DEFAULT '',
+    journal_offset INTEGER NOT NULL DEFAULT 0,
+    clock_ms INTEGER NOT NULL DEFAULT 0,
+    records INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    bad_records INTEGER NOT NULL DEFAULT 0,
+    corrupt_regions INTEGER NOT NULL DEFAULT 0,
+    torn_tails INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO ingest_state (id) VALUES (1);
+
+-- BBB joins every participant to a breakout room with userID "<internal user id in the parent>-<room
+-- number>" (akka-apps BreakoutRoomsUtil), so a breakout room's person is mapped back to the person
+-- of that connection in the parent meeting; one that cannot be mapped stays as it is.
+CREATE VIEW breakout_attendance AS
+SELECT parent.id AS meeting_id, COALESCE(pc.person_id, a.person_id) AS person_id,
+       SUM(a.online_ms) AS breakout_ms, COUNT(DISTINCT child.id) AS rooms
+FROM meetings AS child
+JOIN meetings AS parent ON parent.server_id = child.server_id AND parent.internal_id = child.parent_internal_id
+JOIN attendance AS a ON a.meeting_id = child.id
+JOIN people AS cp ON cp.id = a.person_id
+LEFT JOIN (SELECT DISTINCT meeting_id, connection_id, person_id FROM intervals) AS pc
+       ON pc.meeting_id = parent.id AND pc.connection_id = rtrim(rtrim(cp.user_key, '0123456789'), '-')
+WHERE child.is_breakout = 1
+GROUP BY parent.id, COALESCE(pc.person_id, a.person_id);
+)sql",
+};
+
+int user_version(util::Db& db) {
+    auto st = db.prepare("PRAGMA user_version");
+    return st.step() ? static_cast<int>(st.int64(0)) : 0;
+}
+
+} // namespace
+
+Result<util::Db> open_database(const std::filesystem::path& path, util::Db::Mode mode) {
+    auto db = util::Db::open(path, mode);
+    if (!db) return db;
+    try {
+        int version = user_version(*db);
+        constexpr int known = static_cast<int>(std::size(k_migrations));
+        static_assert(known == k_schema_version);
+        if (version > known)
+            return make_error(ExitCode::data,
+                              fmt::format("{}: database schema version {} is newer than this bbbhook knows ({})",
+                                          path.string(), version, known));
+        if (version < known && mode == util::Db::Mode::read_only)
+            return make_error(ExitCode::data, fmt::format("{}: database schema version {} needs migrating to {}: run "
+                                                          "`bbbhook ingest` once",
+                                                          path.string(), version, known));
+        for (int v = version; v < known; ++v) {
+            util::Transaction tx(*db);
+            db->exec(k_migrations[v]);
+            db->exec(fmt::format("PRAGMA user_version = {}", v + 1));
+            tx.commit();
+        }
+    } catch (const Failure& f) {
+        return make_error(f.code(), fmt::format("{}: {}", path.string(), f.what()));
+    }
+    return db;
+}
+
+} // namespace bbbhook::store

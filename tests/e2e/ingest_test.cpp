@@ -1,0 +1,290 @@
+// End-to-end tests of `bbbhook ingest`: real journals from captured traffic, the real binary, the
+// real SQLite file read back.
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <random>
+#include <sys/file.h>
+#include <thread>
+#include <unistd.h>
+
+#include "bbbhook/util/sqlite.hpp"
+#include "support/database.hpp"
+
+using namespace bbbhook;
+
+namespace {
+
+// What a person reading the global-mapped events by hand gets (bbb-webhooks.md §5, fixtures):
+// meeting, person, name, role, first join, last leave, online ms, joins, unmuted, webcam,
+// presenter, chat, raise hands, reactions, poll votes, how the interval closed.
+const char* const k_expected_attendance =
+    // The upstream sample meeting: John joins, presents, talks (two stretches of ~0.7 s), shares a
+    // camera, chats once, raises a hand once, reacts once, answers his own poll (the mapped
+    // poll-responded names the poll's owner); Mary joins later; both leave before the end.
+    "random-9019868 | w_xfsb9gxtlfom | John Doe | MODERATOR | 1795550984151 | 1795550999189 | 15038 | 1 | 1427 | 716 | "
+    "14325 | 1 | 1 | 1 | 1\n"
+    "random-9019868 | w_uxw0dzhtvk0l | Mary Sue | VIEWER | 1795550987017 | 1795550998474 | 11457 | 1 | 0 | 0 | 0 | 0 | "
+    "0 | 0 | 0\n"
+    // The Moodle meeting (course 42): Sam leaves; the meeting ends at ...891 while Tina and the
+    // guest are still there (their spoofed user-left events carry ...892 and ...893).
+    "Physics 101 - Lecture 3 | 2 | Tina Teacher | MODERATOR | 1795551040038 | 1795551042891 | 2853 | 1 | 0 | 0 | 0 | 0 "
+    "| 0 | 0 | 0\n"
+    "Physics 101 - Lecture 3 | 57 | Sam Student | VIEWER | 1795551040748 | 1795551042179 | 1431 | 1 | 0 | 0 | 0 | 0 | "
+    "0 | 0 | 0\n"
+    "Physics 101 - Lecture 3 | w_g1guestvisit | Gus Guest | VIEWER | 1795551041463 | 1795551042891 | 1428 | 1 | 0 | 0 "
+    "| 0 | 0 | 0 | 0 | 0\n";
+
+const char* const k_expected_intervals =
+    "random-9019868 | w_uxw0dzhtvk0l | 1795550987017 | 1795550998474 | left\n"
+    "random-9019868 | w_xfsb9gxtlfom | 1795550984151 | 1795550999189 | left\n"
+    "Physics 101 - Lecture 3 | w_g1guestvisit | 1795551041463 | 1795551042891 | meeting-ended\n"
+    "Physics 101 - Lecture 3 | w_s1sam57moodle | 1795551040748 | 1795551042179 | left\n"
+    "Physics 101 - Lecture 3 | w_t1tina2moodle | 1795551040038 | 1795551042891 | meeting-ended\n";
+
+const char* const k_expected_meetings =
+    "bbb.example.test | random-9019868 | random-9019868 | 1698771157700 | 1795550999903 | ended | - | - | 0 | 1\n"
+    "bbb.example.test | Physics 101 - Lecture 3 | 5b2f7e0c9d4a1b3c8e6f0a2d4c6b8a0e1f3d5c7b-42-7[0] | 1795551035614 | "
+    "1795551042891 | ended | 42 | moodle.example.test | 0 | 1\n";
+
+std::string query(const std::filesystem::path& db_path, std::string_view sql) {
+    auto db = util::Db::open(db_path, util::Db::Mode::read_only);
+    REQUIRE(db);
+    auto st = db->prepare(sql);
+    std::string out;
+    while (st.step()) {
+        for (int c = 0; c < st.columns(); ++c)
+            out += (c ? " | " : "") + (st.is_null(c) ? std::string("-") : st.text(c));
+        out += "\n";
+    }
+    return out;
+}
+
+std::string attendance_table(const std::filesystem::path& db) {
+    return query(db,
+                 "SELECT COALESCE(m.name, m.external_id), p.user_key, a.name, a.role, a.first_join_ms, "
+                 "a.last_leave_ms, a.online_ms, a.joins, a.talk_ms, a.webcam_ms, a.presenter_ms, a.chat_messages, "
+                 "a.raise_hands, a.reactions, a.poll_votes FROM attendance a JOIN meetings m ON m.id = a.meeting_id "
+                 "JOIN people p ON p.id = a.person_id ORDER BY m.created_ms, a.first_join_ms DESC, p.user_key");
+}
+
+std::string interval_table(const std::filesystem::path& db) {
+    return query(db, "SELECT COALESCE(m.name, m.external_id), i.connection_id, i.joined_ms, i.left_ms, i.closed_by "
+                     "FROM intervals i JOIN meetings m ON m.id = i.meeting_id ORDER BY m.created_ms, i.connection_id");
+}
+
+std::string meeting_table(const std::filesystem::path& db) {
+    return query(db, "SELECT s.domain, m.name, m.external_id, m.created_ms, m.ended_ms, m.end_reason, "
+                     "m.moodle_course_id, m.moodle_site, m.is_breakout, m.finalized FROM meetings m "
+                     "JOIN servers s ON s.id = m.server_id ORDER BY m.created_ms");
+}
+
+void check_expected(const std::filesystem::path& db) {
+    // Rows within a meeting are listed by first join, latest first, as the expected table reads.
+    auto att = attendance_table(db);
+    INFO(att);
+    CHECK(interval_table(db) == k_expected_intervals);
+    CHECK(meeting_table(db) == k_expected_meetings);
+    // Compare the attendance rows as a set (ORDER BY above is only for readability).
+    auto lines = [](std::string s) {
+        std::vector<std::string> v;
+        for (size_t p; (p = s.find('\n')) != std::string::npos; s.erase(0, p + 1))
+            v.push_back(s.substr(0, p));
+        std::ranges::sort(v);
+        return v;
+    };
+    CHECK(lines(att) == lines(k_expected_attendance));
+}
+
+} // namespace
+
+TEST_CASE("the global-mapped stream gives the meetings and attendance read by hand", "[ingest][fixtures]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1", "/hooks/global-mapped?"));
+    auto r = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("ingested 34 records (34 events)") != std::string::npos);
+    check_expected(tmp / "db.sqlite");
+    CHECK(query(tmp / "db.sqlite", "SELECT records, events, bad_records FROM ingest_state") == "34 | 34 | 0\n");
+    CHECK(query(tmp / "db.sqlite", "SELECT count FROM event_counts WHERE event_id = 'user-joined'") == "5\n");
+}
+
+TEST_CASE("the flaky stream, with retried duplicates and reordering, gives the same result", "[ingest][fixtures]") {
+    test::TempDir tmp;
+    auto flaky = test::captures_of("checksum-sha1", "/hooks/flaky?");
+    REQUIRE(flaky.size() == 37); // 34 events, 3 of them delivered twice (bbb-webhooks.md §4.4)
+    test::write_journal(tmp / "journal", flaky);
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    check_expected(tmp / "db.sqlite");
+}
+
+TEST_CASE("every hook of the capture at once (mapped, raw, scoped, filtered) counts each event once",
+          "[ingest][fixtures]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1"));
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    check_expected(tmp / "db.sqlite");
+}
+
+TEST_CASE("events of a meeting never seen created count, each duplicate once", "[ingest][fixtures]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1-retries"));
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    // 27 deliveries of 2 distinct presenter-assigned events of an unknown meeting (bbb-webhooks.md §4.3).
+    CHECK(query(tmp / "db.sqlite", "SELECT external_id, event_count, finalized FROM meetings") == "- | 2 | 0\n");
+    CHECK(query(tmp / "db.sqlite", "SELECT count FROM event_counts") == "27\n");
+}
+
+TEST_CASE("ingesting again adds nothing, and --rebuild recreates identical content", "[ingest]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1"));
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    auto first = test::canonical_dump(tmp / "db.sqlite");
+    auto again = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    REQUIRE(again.code == 0);
+    CHECK(again.out.find("ingested 0 records") != std::string::npos);
+    CHECK(test::canonical_dump(tmp / "db.sqlite") == first);
+    auto rebuilt = test::run_ingest(tmp / "journal", tmp / "db.sqlite", {"--rebuild"});
+    INFO(rebuilt.err);
+    REQUIRE(rebuilt.code == 0);
+    CHECK(test::canonical_dump(tmp / "db.sqlite") == first);
+    // Small transactions give the same content as one large one.
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "small.sqlite", {"--batch", "3"}).code == 0);
+    CHECK(test::canonical_dump(tmp / "small.sqlite") == first);
+}
+
+TEST_CASE("a second ingest on the same database exits 75", "[ingest]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1", "/hooks/global-mapped?"));
+    auto lock_path = (tmp / "db.sqlite").string() + ".ingest-lock";
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT, 0640);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0); // as a running ingest holds it
+    auto r = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    ::close(fd);
+    CHECK(r.code == 75);
+    CHECK(r.err.find("another bbbhook ingest") != std::string::npos);
+}
+
+TEST_CASE("a corrupt record is skipped with its place and counted, a torn tail waits for the next run", "[ingest]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1", "/hooks/global-mapped?"));
+    std::filesystem::path journal_file;
+    for (const auto& e : std::filesystem::directory_iterator(tmp / "journal"))
+        if (e.path().extension() == ".journal") journal_file = e.path();
+    REQUIRE_FALSE(journal_file.empty());
+    std::filesystem::permissions(journal_file, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+    auto bytes = test::read_text(journal_file);
+    // Record offsets: every record starts with its magic; the last one is the seal.
+    std::vector<size_t> at;
+    for (size_t p = bytes.find("BBJR"); p != std::string::npos; p = bytes.find("BBJR", p + 1))
+        at.push_back(p);
+    REQUIRE(at.size() == 35); // 34 requests and the seal
+    size_t third = at[2], last = at[33], seal = at[34];
+    bytes[third + 200] = static_cast<char>(bytes[third + 200] ^ 0x40); // damage the 3rd record
+    // serve was writing the last record when ingest ran: only half of it is there, and no seal.
+    test::write_text(journal_file, bytes.substr(0, last + (seal - last) / 2));
+
+    auto r = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find(fmt::format("{}:{}: corrupt region", journal_file.filename().string(), third)) !=
+          std::string::npos);
+    CHECK(r.out.find("1 corrupt regions") != std::string::npos);
+    CHECK(query(tmp / "db.sqlite", "SELECT records, corrupt_regions, journal_offset FROM ingest_state") ==
+          fmt::format("32 | 1 | {}\n", last)); // stopped before the incomplete record
+
+    // The write completes; the next run takes the record it left.
+    test::write_text(journal_file, bytes.substr(0, seal));
+    auto next = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    REQUIRE(next.code == 0);
+    CHECK(next.out.find("ingested 1 records") != std::string::npos);
+    CHECK(query(tmp / "db.sqlite", "SELECT records, corrupt_regions FROM ingest_state") == "33 | 1\n");
+}
+
+namespace {
+void simulate_into(const std::filesystem::path& journal, int meetings, int seed) {
+    auto r =
+        test::run({test::bbbhook_binary().string(), "--config", "/dev/null", "simulate", "--seed", std::to_string(seed),
+                   "--meetings", std::to_string(meetings), "--journal-dir", journal.string()});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+}
+} // namespace
+
+TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the content of one clean run",
+          "[ingest][durability]") {
+    test::TempDir tmp;
+    simulate_into(tmp / "journal", 40, 11);
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "clean.sqlite").code == 0);
+    auto clean = test::canonical_dump(tmp / "clean.sqlite");
+
+    auto config = tmp / "empty.conf";
+    test::write_text(config, "");
+    std::mt19937 rng(2026);
+    int killed_midway = 0;
+    for (int i = 0; i < 20; ++i) {
+        auto p = test::Process::start({test::bbbhook_binary().string(), "--config", config.string(), "ingest",
+                                       "--journal-dir", (tmp / "journal").string(), "--database",
+                                       (tmp / "crashed.sqlite").string(), "--batch", "1"});
+        std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 170));
+        if (!p.running()) continue; // it finished first: nothing to kill
+        ++killed_midway;
+        p.signal(SIGKILL);
+        auto rc = p.wait();
+        REQUIRE(rc);
+        CHECK(*rc == 128 + SIGKILL);
+    }
+    CHECK(killed_midway >= 15); // (about 4 s of work, about 2 s of it done between kills)
+    auto rest = test::run_ingest(tmp / "journal", tmp / "crashed.sqlite");
+    INFO(rest.err);
+    REQUIRE(rest.code == 0);
+    CHECK(test::canonical_dump(tmp / "crashed.sqlite") == clean);
+}
+
+TEST_CASE("ingest --follow picks up new records as they are journaled, and stops on SIGTERM", "[ingest]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1", "/hooks/global-mapped?"));
+    auto config = tmp / "empty.conf";
+    test::write_text(config, "");
+    auto follower =
+        test::Process::start({test::bbbhook_binary().string(), "--config", config.string(), "ingest", "--journal-dir",
+                              (tmp / "journal").string(), "--database", (tmp / "db.sqlite").string(), "--follow"},
+                             {}, tmp / "out.txt", tmp / "err.txt");
+    auto records = [&] {
+        std::error_code ec;
+        if (!std::filesystem::exists(tmp / "db.sqlite", ec)) return std::string();
+        return query(tmp / "db.sqlite", "SELECT records FROM ingest_state");
+    };
+    auto wait_for = [&](const std::string& want) {
+        for (int i = 0; i < 200 && records() != want; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return records();
+    };
+    CHECK(wait_for("34\n") == "34\n");
+    // More traffic arrives: a new journal file, as a restarted serve would write.
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1-retries"));
+    CHECK(wait_for("61\n") == "61\n");
+    follower.signal(SIGTERM);
+    auto rc = follower.wait();
+    REQUIRE(rc);
+    CHECK(*rc == 0);
+}
+
+TEST_CASE("breakout rooms are linked to their parent, their time shown at the parent's people", "[ingest]") {
+    test::TempDir tmp;
+    auto r = test::run({test::bbbhook_binary().string(), "--config", "/dev/null", "simulate", "--seed", "5",
+                        "--meetings", "12", "--breakouts", "1", "--journal-dir", (tmp / "journal").string()});
+    REQUIRE(r.code == 0);
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    auto db = tmp / "db.sqlite";
+    // Every breakout room names a parent that is in the database.
+    CHECK(query(db, "SELECT COUNT(*) FROM meetings c WHERE c.is_breakout = 1 AND NOT EXISTS (SELECT 1 FROM meetings p "
+                    "WHERE p.server_id = c.server_id AND p.internal_id = c.parent_internal_id)") == "0\n");
+    CHECK(query(db, "SELECT COUNT(*) > 0 FROM meetings WHERE is_breakout = 1") == "1\n");
+    // Breakout time is shown for people who attended the parent meeting, never for strangers.
+    CHECK(query(db, "SELECT COUNT(*) > 0, SUM(breakout_ms) > 0 FROM breakout_attendance") == "1 | 1\n");
+    CHECK(query(db, "SELECT COUNT(*) FROM breakout_attendance b WHERE NOT EXISTS (SELECT 1 FROM attendance a "
+                    "WHERE a.meeting_id = b.meeting_id AND a.person_id = b.person_id)") == "0\n");
+}
