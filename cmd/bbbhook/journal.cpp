@@ -12,6 +12,8 @@ void setup_journal(CLI::App& sub, cli::Context& ctx) {
     static uint64_t limit = 0;
     CLI::App* d = sub.add_subcommand("dump", "Print the journal's records in write order");
     d->add_flag("--json", dump.json, "One JSON object per record (with the raw body) instead of a table");
+    d->add_flag("--events", dump.events, "Each callback's events, decoded, one JSON document per line (for jq)")
+        ->excludes("--json");
     d->add_option("--from", from, "Start at FILE:OFFSET (a position printed by dump)")->type_name("FILE:OFFSET");
     d->add_option("--limit", limit, "Print at most N records")->type_name("N");
     d->callback([&ctx] {

@@ -128,3 +128,15 @@ TEST_CASE("journal verify reports corruption with its place and exits 65", "[cli
     CHECK(r.code == 65);
     CHECK(r.err.find(fmt::format("{}:16: torn tail of 28 bytes", (dir / name).string())) != std::string::npos);
 }
+
+TEST_CASE("journal dump --events prints each event as sent, one JSON document per line", "[cli][journal]") {
+    test::TempDir tmp;
+    auto sim = run_bbbhook({"simulate", "--seed", "3", "--meetings", "2", "--journal-dir", (tmp / "j").string()});
+    REQUIRE(sim.code == 0);
+    auto r = run_bbbhook({"journal", "dump", "--events", "--journal-dir", (tmp / "j").string(), "--limit", "5"});
+    REQUIRE(r.code == 0);
+    size_t lines = 0;
+    for (size_t p = 0; (p = r.out.find('\n', p)) != std::string::npos; ++p) ++lines;
+    CHECK(lines == 5);  // one event per callback in bbb-webhooks v3
+    CHECK(r.out.starts_with(R"({"data":{"type":"event","id":")"));  // the key order as sent
+}

@@ -56,7 +56,7 @@ void warn_item(const ReadItem& item, const std::filesystem::path& dir) {
 ExitCode dump(const DumpOptions& o, std::FILE* out) {
     auto reader = value_or_throw(Reader::open(o.dir, o.from));
     uint64_t n = 0;
-    if (!o.json)
+    if (!o.json && !o.events)
         std::fprintf(out, "%-45s %-24s %-16s %-10s %6s  %s\n", "FILE:OFFSET", "RECEIVED (UTC)", "SOURCE", "AUTH",
                      "BYTES", "EVENTS");
     while (!o.limit || n < *o.limit) {
@@ -75,7 +75,15 @@ ExitCode dump(const DumpOptions& o, std::FILE* out) {
         }
         ++n;
         const Record& r = item.record;
-        if (o.json) {
+        if (o.events) {
+            // The `event` field's elements as sent: one JSON document per line.
+            auto fields = util::parse_form(r.body);
+            const std::string* event = fields ? util::form_value(*fields, "event") : nullptr;
+            auto j = event ? nlohmann::ordered_json::parse(*event, nullptr, false) : nlohmann::ordered_json();
+            if (j.is_array())
+                for (const auto& e : j)
+                    std::fprintf(out, "%s\n", e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        } else if (o.json) {
             nlohmann::ordered_json j;
             j["file"] = item.at.file;
             j["offset"] = item.at.offset;

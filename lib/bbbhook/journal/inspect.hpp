@@ -12,7 +12,8 @@ namespace bbbhook::journal {
 struct DumpOptions {
     std::filesystem::path dir;
     Position from;
-    bool json = false; // one JSON object per line instead of a table
+    bool json = false;   // one JSON object per line instead of a table
+    bool events = false; // each callback's events, decoded, one JSON per line (for jq)
     std::optional<uint64_t> limit;
 };
 // Prints the records in write order (corrupt regions and torn tails as warnings on stderr).
