@@ -3,13 +3,15 @@
 #include <charconv>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 #include <unordered_map>
 
 #include "bbbhook/util/form.hpp"
 
 namespace bbbhook::bbb {
 
-using json = nlohmann::json;
+using J = simdjson::dom::element;
+using OJ = std::optional<J>; // an absent or mistyped node reads as nothing
 
 std::string_view event_kind_name(EventKind kind) {
     switch (kind) {
@@ -39,33 +41,52 @@ std::string_view event_kind_name(EventKind kind) {
 
 namespace {
 
-// JSON access that never throws: absent or mistyped fields are simply not there.
-const json* at(const json& j, std::string_view key) {
-    if (!j.is_object()) return nullptr;
-    auto it = j.find(key);
-    return it == j.end() ? nullptr : &*it;
+// JSON access that never fails: absent or mistyped fields are simply not there.
+OJ at(OJ j, std::string_view key) {
+    J v;
+    if (!j || j->at_key(key).get(v) != simdjson::SUCCESS) return std::nullopt;
+    return v;
 }
-std::string str(const json& j, std::string_view key) {
-    const json* v = at(j, key);
-    if (!v) return {};
-    if (v->is_string()) return v->get<std::string>();
-    if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
-    return {};
+// A string field into `out` (its capacity reused); integers as their decimal text.
+void str(std::string& out, OJ j, std::string_view key) {
+    out.clear();
+    OJ v = at(j, key);
+    if (!v) return;
+    std::string_view sv;
+    int64_t i = 0;
+    uint64_t u = 0;
+    char digits[24];
+    if (v->get_string().get(sv) == simdjson::SUCCESS) {
+        out.assign(sv);
+    } else if (v->get_int64().get(i) == simdjson::SUCCESS) {
+        out.assign(digits, std::to_chars(digits, digits + sizeof digits, i).ptr);
+    } else if (v->get_uint64().get(u) == simdjson::SUCCESS) {
+        out.assign(digits, std::to_chars(digits, digits + sizeof digits, u).ptr);
+    }
 }
-int8_t tristate(const json& j, std::string_view key) {
-    const json* v = at(j, key);
-    return v && v->is_boolean() ? static_cast<int8_t>(v->get<bool>()) : int8_t{-1};
+std::string str(OJ j, std::string_view key) {
+    std::string s;
+    str(s, j, key);
+    return s;
 }
-std::optional<int64_t> number(const json& j, std::string_view key) {
-    const json* v = at(j, key);
+int8_t tristate(OJ j, std::string_view key) {
+    OJ v = at(j, key);
+    bool b = false;
+    return v && v->get_bool().get(b) == simdjson::SUCCESS ? static_cast<int8_t>(b) : int8_t{-1};
+}
+std::optional<int64_t> number(OJ j, std::string_view key) {
+    OJ v = at(j, key);
     if (!v) return std::nullopt;
-    if (v->is_number_integer()) return v->get<int64_t>();
-    if (v->is_number_float()) return static_cast<int64_t>(v->get<double>());
-    if (v->is_string()) { // raw messages carry some times as strings
-        int64_t n = 0;
-        const auto& s = v->get_ref<const std::string&>();
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-        if (ec == std::errc() && p == s.data() + s.size()) return n;
+    int64_t i = 0;
+    uint64_t u = 0;
+    double d = 0;
+    std::string_view s;
+    if (v->get_int64().get(i) == simdjson::SUCCESS) return i;
+    if (v->get_uint64().get(u) == simdjson::SUCCESS) return static_cast<int64_t>(u);
+    if (v->get_double().get(d) == simdjson::SUCCESS) return static_cast<int64_t>(d);
+    if (v->get_string().get(s) == simdjson::SUCCESS) { // raw messages carry some times as strings
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+        if (ec == std::errc() && p == s.data() + s.size()) return i;
     }
     return std::nullopt;
 }
@@ -120,228 +141,296 @@ const std::unordered_map<std::string_view, EventKind>& mapped_kinds() {
     return kinds;
 }
 
-void read_user(Event& e, const json& u) {
-    e.user_id = str(u, "internal-user-id");
-    e.user_ext_id = str(u, "external-user-id");
-    e.name = str(u, "name");
-    e.role = str(u, "role");
+void read_user(Event& e, OJ u) {
+    str(e.user_id, u, "internal-user-id");
+    str(e.user_ext_id, u, "external-user-id");
+    str(e.name, u, "name");
+    str(e.role, u, "role");
     e.guest = tristate(u, "guest");
     e.presenter = tristate(u, "presenter");
 }
 
 // The create call's meta_* parameters; Moodle puts its course id and site there (bbb-webhooks.md §5.3).
-void read_metadata(MeetingInfo& info, const json& md) {
-    if (!md.is_object()) return;
-    info.metadata_json = md.dump(-1, ' ', false, json::error_handler_t::replace);
+// Stored as nlohmann dumps it (keys sorted), whatever order BBB sent them in.
+void read_metadata(MeetingInfo& info, OJ md) {
+    if (!md || !md->is_object()) return;
+    auto j = nlohmann::json::parse(simdjson::minify(*md), nullptr, false);
+    info.metadata_json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     info.moodle_course_id = str(md, "bbb-context-id");
     info.moodle_site = str(md, "bbb-origin-server-name");
 }
 
-MeetingInfo read_meeting_info(const json& m) {
+MeetingInfo read_meeting_info(OJ m) {
     MeetingInfo info;
     info.name = str(m, "name");
     info.is_breakout = tristate(m, "is-breakout") == 1;
     info.parent_id = str(m, "parent-id");
     if (info.parent_id == "bbb-none") info.parent_id.clear();
     info.create_time = number(m, "create-time");
-    if (const json* md = at(m, "metadata")) read_metadata(info, *md);
+    read_metadata(info, at(m, "metadata"));
     return info;
 }
 
-std::optional<Event> decode_mapped(const json& data) {
-    Event e;
-    e.id = str(data, "id");
-    if (e.id.empty()) return std::nullopt;
+bool decode_mapped(OJ data, Event& e) {
+    str(e.id, data, "id");
+    if (e.id.empty()) return false;
     auto it = mapped_kinds().find(e.id);
     e.kind = it == mapped_kinds().end() ? EventKind::unknown : it->second;
-    const json* ev = at(data, "event");
-    e.ts = ev ? number(*ev, "ts").value_or(0) : 0;
+    e.ts = number(at(data, "event"), "ts").value_or(0);
     if (e.id.starts_with("rap-")) e.ts *= 1000; // RAP events carry seconds (bbb-webhooks.md §5.7)
-    const json* attrs = at(data, "attributes");
-    if (!attrs) return e;
-    if (const json* m = at(*attrs, "meeting")) {
-        e.meeting_id = str(*m, "internal-meeting-id");
-        e.meeting_ext_id = str(*m, "external-meeting-id");
-        if (e.kind == EventKind::meeting_created) e.meeting = read_meeting_info(*m);
+    OJ attrs = at(data, "attributes");
+    if (!attrs) return true;
+    if (OJ m = at(attrs, "meeting")) {
+        str(e.meeting_id, m, "internal-meeting-id");
+        str(e.meeting_ext_id, m, "external-meeting-id");
+        if (e.kind == EventKind::meeting_created) e.meeting = read_meeting_info(m);
     }
-    if (const json* u = at(*attrs, "user")) read_user(e, *u);
+    OJ user = at(attrs, "user");
+    if (user) read_user(e, user);
     switch (e.kind) {
     case EventKind::voice_enabled:
-        if (const json* u = at(*attrs, "user"))
-            e.flag =
-                tristate(*u, "sharing-mic") == 1 && tristate(*u, "muted") != 1 && tristate(*u, "listening-only") != 1;
+        if (user)
+            e.flag = tristate(user, "sharing-mic") == 1 && tristate(user, "muted") != 1 &&
+                     tristate(user, "listening-only") != 1;
         break;
     case EventKind::cam_started:
-    case EventKind::cam_stopped:
-        if (const json* u = at(*attrs, "user")) e.extra = str(*u, "stream");
-        break;
+    case EventKind::cam_stopped: str(e.extra, user, "stream"); break;
     case EventKind::chat_message:
-        if (const json* cm = at(*attrs, "chat-message")) {
-            e.extra = str(*cm, "id");
-            if (const json* s = at(*cm, "sender")) read_user(e, *s);
+        if (OJ cm = at(attrs, "chat-message")) {
+            str(e.extra, cm, "id");
+            if (OJ sender = at(cm, "sender")) read_user(e, sender);
         }
         break;
     case EventKind::raise_hand:
-        if (const json* u = at(*attrs, "user")) {
-            e.flag = tristate(*u, "raise-hand");
-            if (e.flag < 0) e.flag = tristate(*u, "raiseHand"); // spoofed from emoji (BBB < 2.7)
+        if (user) {
+            e.flag = tristate(user, "raise-hand");
+            if (e.flag < 0) e.flag = tristate(user, "raiseHand"); // spoofed from emoji (BBB < 2.7)
         }
         break;
-    case EventKind::emoji:
-        if (const json* u = at(*attrs, "user")) e.extra = str(*u, "emoji");
-        break;
-    case EventKind::poll_responded:
-        if (const json* p = at(*attrs, "poll")) e.extra = str(*p, "id");
-        break;
-    case EventKind::recording_archived: e.flag = tristate(*attrs, "recorded"); break;
+    case EventKind::emoji: str(e.extra, user, "emoji"); break;
+    case EventKind::poll_responded: str(e.extra, at(attrs, "poll"), "id"); break;
+    case EventKind::recording_archived: e.flag = tristate(attrs, "recorded"); break;
     default: break;
     }
-    return e;
+    return true;
 }
 
 // Raw messages of the recording scripts: {"header":{"name","current_time",…},"payload":{…}}.
-std::optional<Event> decode_raw_rap(const json& msg) {
-    const json* header = at(msg, "header");
-    const json* payload = at(msg, "payload");
-    if (!header || !payload) return std::nullopt;
-    Event e;
+bool decode_raw_rap(OJ msg, Event& e) {
+    OJ header = at(msg, "header");
+    OJ payload = at(msg, "payload");
+    if (!header || !payload) return false;
     e.raw = true;
-    e.id = str(*header, "name");
-    e.ts = number(*header, "current_time").value_or(0) * 1000; // seconds, like the mapped rap-* events
-    e.meeting_id = str(*payload, "meeting_id");
+    str(e.id, header, "name");
+    e.ts = number(header, "current_time").value_or(0) * 1000; // seconds, like the mapped rap-* events
+    str(e.meeting_id, payload, "meeting_id");
     e.kind = e.id == "archive_ended" ? EventKind::recording_archived : EventKind::rap;
-    if (e.kind == EventKind::recording_archived) e.flag = tristate(*payload, "recorded");
-    return e;
+    if (e.kind == EventKind::recording_archived) e.flag = tristate(payload, "recorded");
+    return true;
 }
 
 // Raw akka-apps messages: the same facts under other names (bbb-webhooks.md §6).
-std::optional<Event> decode_raw(const json& msg) {
-    const json* env = at(msg, "envelope");
-    const json* core = at(msg, "core");
-    if (!env || !core) return decode_raw_rap(msg);
-    Event e;
+bool decode_raw(OJ msg, Event& e, std::string& scratch) {
+    OJ env = at(msg, "envelope");
+    OJ core = at(msg, "core");
+    if (!env || !core) return decode_raw_rap(msg, e);
     e.raw = true;
-    e.id = str(*env, "name");
-    e.ts = number(*env, "timestamp").value_or(0);
-    const json* header = at(*core, "header");
-    const json* body = at(*core, "body");
-    static const json empty = json::object();
-    const json& h = header ? *header : empty;
-    const json& b = body ? *body : empty;
-    e.meeting_id = str(h, "meetingId");
-    std::string user = str(h, "userId");
-    if (user == "not-used") user.clear();
-    e.user_id = user;
+    str(e.id, env, "name");
+    e.ts = number(env, "timestamp").value_or(0);
+    OJ h = at(core, "header");
+    OJ b = at(core, "body");
+    str(e.meeting_id, h, "meetingId");
+    str(e.user_id, h, "userId");
+    if (e.user_id == "not-used") e.user_id.clear();
     const std::string& n = e.id;
     if (n == "MeetingCreatedEvtMsg") {
         e.kind = EventKind::meeting_created;
-        const json* props = at(b, "props");
-        const json& p = props ? *props : empty;
-        const json* mp = at(p, "meetingProp");
+        OJ p = at(b, "props");
         MeetingInfo info;
-        if (mp) {
-            info.name = str(*mp, "name");
-            e.meeting_ext_id = str(*mp, "extId");
-            e.meeting_id = str(*mp, "intId");
-            info.is_breakout = tristate(*mp, "isBreakout") == 1;
+        if (OJ mp = at(p, "meetingProp")) {
+            info.name = str(mp, "name");
+            str(e.meeting_ext_id, mp, "extId");
+            str(e.meeting_id, mp, "intId");
+            info.is_breakout = tristate(mp, "isBreakout") == 1;
         }
-        if (const json* bp = at(p, "breakoutProps")) info.parent_id = str(*bp, "parentId");
+        info.parent_id = str(at(p, "breakoutProps"), "parentId");
         if (info.parent_id == "bbb-none") info.parent_id.clear();
-        if (const json* dp = at(p, "durationProps")) info.create_time = number(*dp, "createdTime");
-        if (const json* mdp = at(p, "metadataProp"))
-            if (const json* md = at(*mdp, "metadata")) read_metadata(info, *md);
+        if (OJ dp = at(p, "durationProps")) info.create_time = number(dp, "createdTime");
+        read_metadata(info, at(at(p, "metadataProp"), "metadata"));
         e.meeting = std::move(info);
     } else if (n == "MeetingDestroyedEvtMsg" || n == "MeetingEndedEvtMsg") {
         e.kind = EventKind::meeting_ended;
-        if (e.meeting_id.empty()) e.meeting_id = str(b, "meetingId");
+        if (e.meeting_id.empty()) str(e.meeting_id, b, "meetingId");
     } else if (n == "UserJoinedMeetingEvtMsg") {
         e.kind = EventKind::user_joined;
-        e.user_id = str(b, "intId");
-        e.user_ext_id = str(b, "extId");
-        e.name = str(b, "name");
-        e.role = str(b, "role");
+        str(e.user_id, b, "intId");
+        str(e.user_ext_id, b, "extId");
+        str(e.name, b, "name");
+        str(e.role, b, "role");
         e.guest = tristate(b, "guest");
         e.presenter = tristate(b, "presenter");
     } else if (n == "UserLeftMeetingEvtMsg") {
         e.kind = EventKind::user_left;
-        e.user_id = str(b, "intId");
+        str(e.user_id, b, "intId");
     } else if (n == "PresenterAssignedEvtMsg" || n == "PresenterUnassignedEvtMsg") {
         e.kind = n == "PresenterAssignedEvtMsg" ? EventKind::presenter_assigned : EventKind::presenter_unassigned;
-        std::string who = str(b, n == "PresenterAssignedEvtMsg" ? "presenterId" : "intId");
-        if (!who.empty()) e.user_id = who;
+        str(scratch, b, n == "PresenterAssignedEvtMsg" ? "presenterId" : "intId");
+        if (!scratch.empty()) e.user_id = scratch;
     } else if (n == "UserJoinedVoiceConfToClientEvtMsg") {
         e.kind = EventKind::voice_enabled;
-        e.user_id = str(b, "intId");
+        str(e.user_id, b, "intId");
         e.flag = tristate(b, "muted") != 1 && tristate(b, "listenOnly") != 1;
     } else if (n == "UserLeftVoiceConfToClientEvtMsg") {
         e.kind = EventKind::voice_disabled;
-        e.user_id = str(b, "intId");
+        str(e.user_id, b, "intId");
     } else if (n == "UserMutedVoiceEvtMsg") {
         e.kind = tristate(b, "muted") == 1 ? EventKind::audio_muted : EventKind::audio_unmuted;
-        e.user_id = str(b, "intId");
+        str(e.user_id, b, "intId");
     } else if (n == "UserBroadcastCamStartedEvtMsg" || n == "UserBroadcastCamStoppedEvtMsg") {
         e.kind = n == "UserBroadcastCamStartedEvtMsg" ? EventKind::cam_started : EventKind::cam_stopped;
-        e.user_id = str(b, "userId");
-        e.extra = str(b, "stream");
+        str(e.user_id, b, "userId");
+        str(e.extra, b, "stream");
     } else if (n == "GroupChatMessageBroadcastEvtMsg") {
-        if (str(b, "chatId") != "MAIN-PUBLIC-GROUP-CHAT") {
+        str(scratch, b, "chatId");
+        if (scratch != "MAIN-PUBLIC-GROUP-CHAT") {
             e.kind = EventKind::other;
         } else {
             e.kind = EventKind::chat_message;
-            if (const json* m = at(b, "msg")) {
-                e.extra = str(*m, "id");
-                if (const json* s = at(*m, "sender")) {
-                    e.user_id = str(*s, "id");
-                    e.name = str(*s, "name");
+            if (OJ m = at(b, "msg")) {
+                str(e.extra, m, "id");
+                if (OJ sender = at(m, "sender")) {
+                    str(e.user_id, sender, "id");
+                    str(e.name, sender, "name");
                 }
             }
         }
     } else if (n == "UserRaiseHandChangedEvtMsg") {
         e.kind = EventKind::raise_hand;
-        e.user_id = str(b, "userId");
+        str(e.user_id, b, "userId");
         e.flag = tristate(b, "raiseHand");
     } else if (n == "UserReactionEmojiChangedEvtMsg" || n == "UserEmojiChangedEvtMsg") {
         e.kind = EventKind::emoji;
-        e.user_id = str(b, "userId");
-        e.extra = str(b, n == "UserEmojiChangedEvtMsg" ? "emoji" : "reactionEmoji");
+        str(e.user_id, b, "userId");
+        str(e.extra, b, n == "UserEmojiChangedEvtMsg" ? "emoji" : "reactionEmoji");
     } else if (n == "UserRespondedToPollRespMsg") {
         e.kind = EventKind::poll_responded;
-        e.user_id = str(b, "userId"); // raw messages name the responder (unlike mapped ones)
-        e.extra = str(b, "pollId");
+        str(e.user_id, b, "userId"); // raw messages name the responder (unlike mapped ones)
+        str(e.extra, b, "pollId");
     } else {
         e.kind = EventKind::other; // any other akka message bbb-webhooks forwards
     }
-    return e;
+    return true;
+}
+
+// Clears an event for reuse, keeping its strings' capacity.
+void reset(Event& e) {
+    e.kind = EventKind::unknown;
+    e.id.clear();
+    e.raw = false;
+    e.ts = 0;
+    e.meeting_id.clear();
+    e.meeting_ext_id.clear();
+    e.user_id.clear();
+    e.user_ext_id.clear();
+    e.name.clear();
+    e.role.clear();
+    e.guest = e.presenter = e.flag = -1;
+    e.extra.clear();
+    e.meeting.reset();
+}
+
+std::unexpected<std::string> malformed(size_t offset, std::string_view message) {
+    return std::unexpected(fmt::format("malformed form at byte {}: {}", offset, message));
 }
 
 } // namespace
 
+struct CallbackDecoder::Impl {
+    simdjson::dom::parser parser;
+    std::string json;    // the decoded `event` field, with room for simdjson's padding
+    std::string name;    // a field name that needed decoding (rare)
+    std::string scratch; // the `timestamp` field, odd raw fields
+};
+
+CallbackDecoder::CallbackDecoder() : m(std::make_unique<Impl>()) {}
+CallbackDecoder::~CallbackDecoder() = default;
+
+std::expected<void, std::string> CallbackDecoder::decode(std::string_view body, Callback& out) {
+    out.domain.clear();
+    out.timestamp.reset();
+    m->json.clear();
+    bool have_event = false, have_domain = false, have_timestamp = false;
+    // The form: only `event`, `domain` and `timestamp` are decoded; every other value is only
+    // checked, so a malformed body fails the same whatever field the bad escape is in.
+    for (size_t pos = 0; pos <= body.size();) {
+        size_t end = body.find('&', pos);
+        if (end == std::string_view::npos) end = body.size();
+        std::string_view piece = body.substr(pos, end - pos);
+        if (!piece.empty()) {
+            size_t eq = piece.find('=');
+            std::string_view name = piece.substr(0, eq);
+            if (name.find_first_of("%+") != std::string_view::npos) {
+                m->name.clear();
+                if (auto r = util::percent_decode_append(name, m->name); !r)
+                    return malformed(pos + r.error().offset, r.error().message);
+                name = m->name;
+            }
+            std::string_view value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+            size_t value_at = pos + (eq == std::string_view::npos ? piece.size() : eq + 1);
+            std::string* target = nullptr;
+            if (name == "event" && !have_event) {
+                have_event = true;
+                target = &m->json;
+            } else if (name == "domain" && !have_domain) {
+                have_domain = true;
+                target = &out.domain;
+            } else if (name == "timestamp" && !have_timestamp) {
+                have_timestamp = true;
+                target = &m->scratch;
+                m->scratch.clear();
+            }
+            auto r = target ? util::percent_decode_append(value, *target) : util::check_escapes(value);
+            if (!r) return malformed(value_at + r.error().offset, r.error().message);
+            if (target == &m->scratch) {
+                int64_t n = 0;
+                const std::string& t = m->scratch;
+                auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+                if (ec == std::errc() && p == t.data() + t.size()) out.timestamp = n;
+            }
+        }
+        pos = end + 1;
+    }
+    if (!have_event) return std::unexpected("the form has no 'event' field");
+
+    m->json.reserve(m->json.size() + simdjson::SIMDJSON_PADDING);
+    J doc;
+    if (m->parser.parse(m->json.data(), m->json.size(), false).get(doc) != simdjson::SUCCESS)
+        return std::unexpected("the 'event' field is not valid JSON");
+    size_t n = 0;
+    auto add = [&](J element) {
+        if (n == out.events.size()) out.events.emplace_back();
+        Event& e = out.events[n];
+        reset(e);
+        bool ok = at(element, "data") ? decode_mapped(at(element, "data"), e) : decode_raw(element, e, m->scratch);
+        if (ok) ++n;
+    };
+    simdjson::dom::array array;
+    if (doc.is_object()) {
+        add(doc); // tolerate a single object
+    } else if (doc.get_array().get(array) == simdjson::SUCCESS) {
+        for (J element : array)
+            add(element);
+    } else {
+        return std::unexpected("the 'event' field is not a JSON array");
+    }
+    out.events.resize(n);
+    return {};
+}
+
 std::expected<Callback, std::string> decode_callback(std::string_view body) {
-    auto fields = util::parse_form(body);
-    if (!fields)
-        return std::unexpected(
-            fmt::format("malformed form at byte {}: {}", fields.error().offset, fields.error().message));
+    CallbackDecoder decoder;
     Callback cb;
-    if (const std::string* d = util::form_value(*fields, "domain")) cb.domain = *d;
-    if (const std::string* t = util::form_value(*fields, "timestamp")) {
-        int64_t n = 0;
-        auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), n);
-        if (ec == std::errc() && p == t->data() + t->size()) cb.timestamp = n;
-    }
-    const std::string* event = util::form_value(*fields, "event");
-    if (!event) return std::unexpected("the form has no 'event' field");
-    json j = json::parse(*event, nullptr, false);
-    if (j.is_discarded()) return std::unexpected("the 'event' field is not valid JSON");
-    if (j.is_object()) j = json::array({std::move(j)}); // tolerate a single object
-    if (!j.is_array()) return std::unexpected("the 'event' field is not a JSON array");
-    for (const auto& element : j) {
-        std::optional<Event> e;
-        if (const json* data = at(element, "data"))
-            e = decode_mapped(*data);
-        else
-            e = decode_raw(element);
-        if (e) cb.events.push_back(std::move(*e));
-    }
+    if (auto ok = decoder.decode(body, cb); !ok) return std::unexpected(ok.error());
     return cb;
 }
 

@@ -10,8 +10,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <unordered_map>
 
 #include "bbbhook/bbb/events.hpp"
+#include "bbbhook/ingest/prefetch.hpp"
 #include "bbbhook/ingest/sessionize.hpp"
 #include "bbbhook/journal/reader.hpp"
 #include "bbbhook/store/schema.hpp"
@@ -40,6 +42,16 @@ struct Meeting {
     std::optional<int64_t> last_activity;
 };
 
+// Orders (server, text) keys, and finds them by (server, string_view) without a copy.
+struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B> bool operator()(const A& a, const B& b) const {
+        if (a.first != b.first) return a.first < b.first;
+        return std::string_view(a.second) < std::string_view(b.second);
+    }
+};
+constexpr size_t k_people_cache = 100000;
+
 std::optional<std::string_view> text_or_null(std::string_view s) {
     return s.empty() ? std::nullopt : std::optional<std::string_view>(s);
 }
@@ -57,14 +69,15 @@ public:
 
     // Loads the checkpoint, the counters and the meetings still running.
     void load();
-    // One transaction: up to batch_records journal items, their effects and the checkpoint.
-    // Returns true when the end of the journal was reached.
-    Result<bool> step(journal::Reader& reader);
+    // Reads until the prefetcher finishes (or stop is set): one transaction per batch_records
+    // journal items (or fewer at the end of the journal), with their effects and the checkpoint.
+    Status consume(Prefetcher& pre, const std::atomic<bool>& stop);
     const journal::Position& position() const { return m_position; }
     IngestSummary summary() const { return m_run; }
 
 private:
-    void process(const journal::Record& record, const journal::Position& at);
+    void process(const Item& item);
+    void commit(util::Transaction& tx);
     int64_t server_id(std::string_view domain);
     Meeting& meeting(int64_t server, const std::string& internal_id);
     void load_events(Meeting& m);
@@ -75,7 +88,7 @@ private:
     int64_t person_id(int64_t server, const Person& p);
     void save_state();
     void evict();
-    void warn_item(const journal::ReadItem& item, std::string_view what);
+    void warn_item(const Item& item, std::string_view what);
 
     util::Db& m_db;
     const IngestOptions& m_options;
@@ -97,7 +110,8 @@ private:
     util::Stmt m_meeting_result{
         m_db, "UPDATE meetings SET created_ms = COALESCE(create_time_ms, ?), ended_ms = ?, end_reason = ?, "
               "first_event_ms = ?, last_event_ms = ?, event_count = ?, recorded = ?, finalized = ? WHERE id = ?"};
-    util::Stmt m_person_get{m_db, "SELECT id FROM people WHERE server_id = ? AND user_key = ?"};
+    util::Stmt m_person_get{m_db,
+                            "SELECT id, name, name_ms, is_guest FROM people WHERE server_id = ? AND user_key = ?"};
     util::Stmt m_person_ins{m_db, "INSERT INTO people (server_id, user_key, external_user_id, name, name_ms, is_guest) "
                                   "VALUES (?, ?, ?, ?, ?, ?)"};
     // The name seen last (ties broken by the name itself, so that order of arrival never matters).
@@ -123,9 +137,16 @@ private:
     IngestSummary m_total; // as stored in ingest_state
     IngestSummary m_run;   // this run only
     std::map<std::string, int64_t, std::less<>> m_servers;
-    std::map<std::pair<int64_t, std::string>, std::unique_ptr<Meeting>> m_meetings;
-    std::map<std::pair<int64_t, std::string>, int64_t> m_people;
-    std::map<std::string, std::pair<bool, int64_t>> m_counts_pending; // id -> (known, count)
+    std::map<std::pair<int64_t, std::string>, std::unique_ptr<Meeting>, KeyLess> m_meetings;
+    // People as stored (a bounded cache): writes that would not change a row are skipped.
+    struct StoredPerson {
+        int64_t id = 0;
+        std::string name;
+        std::optional<int64_t> name_ms;
+        bool guest = false;
+    };
+    std::map<std::pair<int64_t, std::string>, StoredPerson, KeyLess> m_people;
+    std::map<std::string, std::pair<bool, int64_t>, std::less<>> m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
 };
 
@@ -192,8 +213,9 @@ int64_t Ingester::server_id(std::string_view domain) {
 }
 
 Meeting& Ingester::meeting(int64_t server, const std::string& internal_id) {
+    if (auto it = m_meetings.find(std::pair<int64_t, std::string_view>(server, internal_id)); it != m_meetings.end())
+        return *it->second;
     auto key = std::pair{server, internal_id};
-    if (auto it = m_meetings.find(key); it != m_meetings.end()) return *it->second;
     auto m = std::make_unique<Meeting>();
     m->server_id = server;
     m->internal_id = internal_id;
@@ -236,30 +258,33 @@ void Ingester::apply_info(Meeting& m, const bbb::MeetingInfo& info) {
                 other->dirty = true;
 }
 
-void Ingester::warn_item(const journal::ReadItem& item, std::string_view what) {
+void Ingester::warn_item(const Item& item, std::string_view what) {
     spdlog::warn("journal {}:{}: {} of {} bytes skipped", item.at.file, item.at.offset, what, item.length);
 }
 
-void Ingester::process(const journal::Record& record, const journal::Position& at) {
-    m_clock = std::max(m_clock, record.received_ms);
-    auto cb = bbb::decode_callback(record.body);
-    if (!cb) {
+void Ingester::process(const Item& item) {
+    m_clock = std::max(m_clock, item.received_ms);
+    if (!item.decoded) {
         ++m_run.bad_records;
         ++m_total.bad_records;
         // Rate-limited: a misbehaving sender should not flood the log.
         if (util::now_ms() - m_warned_at > 10000) {
-            spdlog::warn("journal {}:{}: record skipped: {}", at.file, at.offset, cb.error());
+            spdlog::warn("journal {}:{}: record skipped: {}", item.at.file, item.at.offset, item.error);
             m_warned_at = util::now_ms();
         }
         return;
     }
-    int64_t server = server_id(cb->domain.empty() ? record.source : std::string_view(cb->domain));
-    for (auto& e : cb->events) {
+    const bbb::Callback& cb = item.callback;
+    int64_t server = server_id(cb.domain.empty() ? std::string_view(item.source) : std::string_view(cb.domain));
+    for (const auto& e : cb.events) {
         ++m_run.events;
         ++m_total.events;
-        auto& count = m_counts_pending[e.id.empty() ? std::string("(none)") : e.id];
-        count.first = e.kind != bbb::EventKind::unknown;
-        ++count.second;
+        std::string_view id = e.id.empty() ? std::string_view("(none)") : std::string_view(e.id);
+        auto counted = m_counts_pending.find(id);
+        if (counted == m_counts_pending.end())
+            counted = m_counts_pending.emplace(std::string(id), std::pair{false, 0}).first;
+        counted->second.first = e.kind != bbb::EventKind::unknown;
+        ++counted->second.second;
         using bbb::EventKind;
         if (e.kind == EventKind::unknown || e.kind == EventKind::other || e.kind == EventKind::rap) continue;
         if (e.meeting_id.empty()) continue;
@@ -273,34 +298,40 @@ void Ingester::process(const journal::Record& record, const journal::Position& a
 }
 
 int64_t Ingester::person_id(int64_t server, const Person& p) {
-    auto key = std::pair{server, p.key};
-    int64_t id;
-    if (auto it = m_people.find(key); it != m_people.end()) {
-        id = it->second;
-    } else {
+    auto it = m_people.find(std::pair<int64_t, std::string_view>(server, p.key));
+    if (it == m_people.end()) {
+        StoredPerson sp;
         m_person_get.bind(1, server).bind(2, p.key);
         if (m_person_get.step()) {
-            id = m_person_get.int64(0);
+            sp = {m_person_get.int64(0), m_person_get.text(1), m_person_get.opt_int64(2), m_person_get.int64(3) != 0};
             m_person_get.reset();
         } else {
             m_person_ins.bind(1, server).bind(2, p.key);
             bind_text(m_person_ins, 3, text_or_null(p.external_id));
             bind_text(m_person_ins, 4, text_or_null(p.name));
-            m_person_ins.bind(5, p.name.empty() ? std::nullopt : std::optional<int64_t>(p.name_ts));
+            std::optional<int64_t> name_ms = p.name.empty() ? std::nullopt : std::optional<int64_t>(p.name_ts);
+            m_person_ins.bind(5, name_ms);
             m_person_ins.bind(6, p.guest ? 1 : 0).run();
             m_person_ins.reset();
-            id = m_db.last_insert_rowid();
+            sp = {m_db.last_insert_rowid(), p.name, name_ms, p.guest};
         }
-        m_people.emplace(key, id);
+        it = m_people.emplace(std::pair{server, p.key}, std::move(sp)).first;
     }
-    m_person_upd.bind(1, p.name).bind(2, p.name_ts).bind(3, id).bind(4, p.name).bind(5, p.name_ts).bind(6, p.name_ts);
-    m_person_upd.bind(7, p.name).run();
-    m_person_upd.reset();
-    if (p.guest) {
-        m_person_guest.bind(1, id).run();
+    StoredPerson& sp = it->second;
+    // The name seen last wins; ties go to the greater name, so order of arrival never matters.
+    if (!p.name.empty() && (!sp.name_ms || *sp.name_ms < p.name_ts || (*sp.name_ms == p.name_ts && sp.name < p.name))) {
+        m_person_upd.bind(1, p.name).bind(2, p.name_ts).bind(3, sp.id).bind(4, p.name).bind(5, p.name_ts);
+        m_person_upd.bind(6, p.name_ts).bind(7, p.name).run();
+        m_person_upd.reset();
+        sp.name = p.name;
+        sp.name_ms = p.name_ts;
+    }
+    if (p.guest && !sp.guest) {
+        m_person_guest.bind(1, sp.id).run();
         m_person_guest.reset();
+        sp.guest = true;
     }
-    return id;
+    return sp.id;
 }
 
 void Ingester::write(Meeting& m) {
@@ -335,7 +366,8 @@ void Ingester::write(Meeting& m) {
     m_meeting_result.bind(8, r.finalized() ? 1 : 0).bind(9, m.id).run();
     m_meeting_result.reset();
 
-    std::map<std::string, int64_t> ids;
+    std::unordered_map<std::string_view, int64_t> ids; // views into r.people
+    ids.reserve(r.people.size());
     for (const auto& p : r.people)
         ids[p.key] = person_id(m.server_id, p);
     m_intervals_del.bind(1, m.id).run();
@@ -377,6 +409,7 @@ void Ingester::flush() {
         m_counts.reset();
     }
     m_counts_pending.clear();
+    if (m_people.size() > k_people_cache) m_people.clear();
 }
 
 void Ingester::save_state() {
@@ -395,44 +428,65 @@ void Ingester::evict() {
     });
 }
 
-Result<bool> Ingester::step(journal::Reader& reader) {
-    util::Transaction tx(m_db);
-    bool at_end = false;
-    int64_t n = 0;
-    while (n < m_options.batch_records) {
-        auto item = reader.next();
-        if (!item) return std::unexpected(item.error());
-        if (item->kind == journal::ReadItem::Kind::end) {
-            at_end = true;
-            break;
-        }
-        ++n;
-        switch (item->kind) {
-        case journal::ReadItem::Kind::record:
-            process(item->record, item->at);
-            ++m_run.records;
-            ++m_total.records;
-            break;
-        case journal::ReadItem::Kind::corrupt:
-            warn_item(*item, "corrupt region");
-            ++m_run.corrupt_regions;
-            ++m_total.corrupt_regions;
-            break;
-        case journal::ReadItem::Kind::torn_tail:
-            warn_item(*item, "torn tail");
-            ++m_run.torn_tails;
-            ++m_total.torn_tails;
-            break;
-        case journal::ReadItem::Kind::end: break;
-        }
-        m_position = item->next;
-    }
-    if (n == 0) return at_end; // nothing new: nothing to commit
+void Ingester::commit(util::Transaction& tx) {
     flush();
     save_state();
     tx.commit();
     evict();
-    return at_end;
+}
+
+Status Ingester::consume(Prefetcher& pre, const std::atomic<bool>& stop) {
+    int64_t last_progress = 0;
+    std::optional<util::Transaction> tx;
+    int64_t n = 0; // items in the open transaction
+    for (;;) {
+        Batch& b = pre.next();
+        for (const Item& item : b.items()) {
+            if (!tx) tx.emplace(m_db);
+            ++n;
+            switch (item.kind) {
+            case journal::ReadItem::Kind::record:
+                process(item);
+                ++m_run.records;
+                ++m_total.records;
+                break;
+            case journal::ReadItem::Kind::corrupt:
+                warn_item(item, "corrupt region");
+                ++m_run.corrupt_regions;
+                ++m_total.corrupt_regions;
+                break;
+            case journal::ReadItem::Kind::torn_tail:
+                warn_item(item, "torn tail");
+                ++m_run.torn_tails;
+                ++m_total.torn_tails;
+                break;
+            case journal::ReadItem::Kind::end: break;
+            }
+            m_position = item.next;
+            // Transactions end at batch_records items, whatever the prefetcher's batches are.
+            if (n >= m_options.batch_records) {
+                commit(*tx);
+                tx.reset();
+                n = 0;
+            }
+        }
+        bool finished = b.finished, at_end = b.at_end;
+        std::optional<Error> error = std::move(b.error);
+        pre.recycle(b);
+        if (error) return std::unexpected(*error); // the open transaction rolls back
+        if (tx && (at_end || finished || stop)) {
+            commit(*tx);
+            tx.reset();
+            n = 0;
+        }
+        if (m_options.progress && util::now_ms() - last_progress >= 1000) {
+            std::fprintf(stderr, "\ringest: %llu records, %llu events, at %s:%llu   ",
+                         static_cast<unsigned long long>(m_run.records), static_cast<unsigned long long>(m_run.events),
+                         m_position.file.c_str(), static_cast<unsigned long long>(m_position.offset));
+            last_progress = util::now_ms();
+        }
+        if (finished || stop) return {};
+    }
 }
 
 // One ingest per database: the second one is told who holds it.
@@ -456,6 +510,14 @@ extern "C" void on_stop_signal(int) {
 }
 
 Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
+    // Ingest is the database's only writer and writes consistent rows by construction (a test
+    // runs foreign_key_check after it): the per-row foreign key lookups are not needed here. A
+    // larger page cache keeps the indexes' inner pages in memory (the RSS budget is 64 MiB).
+    // Checkpoints every 10,000 pages instead of 1,000: pages rewritten by consecutive
+    // transactions (meetings, indexes) are copied back once, not ten times; the WAL file is cut
+    // back to 64 MiB after each. Measured in docs/BENCHMARKS.md.
+    db.exec("PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=10000; "
+            "PRAGMA journal_size_limit=67108864;");
     Ingester ingester(db, o);
     ingester.load();
     std::error_code ec;
@@ -464,27 +526,13 @@ Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
                           fmt::format("journal folder {} does not exist (journal.dir)", o.journal_dir.string()));
     auto reader = journal::Reader::open(o.journal_dir, ingester.position());
     if (!reader) return std::unexpected(reader.error());
-    int64_t last_progress = 0;
-    for (;;) {
-        auto at_end = ingester.step(*reader);
-        if (!at_end) return std::unexpected(at_end.error());
-        if (o.progress && util::now_ms() - last_progress >= 1000) {
-            auto s = ingester.summary();
-            std::fprintf(stderr, "\ringest: %llu records, %llu events, at %s:%llu   ",
-                         static_cast<unsigned long long>(s.records), static_cast<unsigned long long>(s.events),
-                         ingester.position().file.c_str(), static_cast<unsigned long long>(ingester.position().offset));
-            last_progress = util::now_ms();
-        }
-        if (g_stop) break;
-        if (*at_end) {
-            if (!o.follow) break;
-            // Tail the journal: wait, then look for more (the reader sees growth and new files).
-            for (int64_t waited = 0; waited < o.follow_interval.count() && !g_stop; waited += 100)
-                ::usleep(100000);
-            if (g_stop) break;
-        }
+    Status st;
+    {
+        Prefetcher pre(std::move(*reader), {o.follow, o.follow_interval, &g_stop});
+        st = ingester.consume(pre, g_stop);
     }
     if (o.progress) std::fprintf(stderr, "\n");
+    if (!st) return std::unexpected(st.error());
     return ingester.summary();
 }
 

@@ -1,22 +1,22 @@
 #include "bbbhook/util/crc32.hpp"
 
+#include <algorithm>
+#include <isa-l/crc.h>
 #include <limits>
-#include <zlib.h>
 
 namespace bbbhook::util {
 
 uint32_t crc32_update(uint32_t crc, std::string_view bytes) {
-    uLong c = crc;
-    const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
     size_t left = bytes.size();
-    // zlib takes uInt lengths; feed huge inputs in pieces.
+    // ISA-L takes 64-bit lengths, but keep the loop for any platform where uint64_t is narrower.
     while (left > 0) {
-        auto n = static_cast<uInt>(std::min<size_t>(left, std::numeric_limits<uInt>::max()));
-        c = ::crc32(c, p, n);
+        auto n = std::min<size_t>(left, std::numeric_limits<uint64_t>::max());
+        crc = crc32_gzip_refl(crc, p, n);
         p += n;
         left -= n;
     }
-    return static_cast<uint32_t>(c);
+    return crc;
 }
 
 } // namespace bbbhook::util

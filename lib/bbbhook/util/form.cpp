@@ -1,36 +1,69 @@
 #include "bbbhook/util/form.hpp"
 
-#include <fmt/format.h>
+#include <array>
+#include <cstdint>
 
 namespace bbbhook::util {
 
 namespace {
+constexpr std::array<int8_t, 256> k_hex = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = 0; c < 10; ++c)
+        t['0' + c] = static_cast<int8_t>(c);
+    for (int c = 0; c < 6; ++c) {
+        t['a' + c] = static_cast<int8_t>(10 + c);
+        t['A' + c] = static_cast<int8_t>(10 + c);
+    }
+    return t;
+}();
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    return k_hex[static_cast<unsigned char>(c)];
 }
+constexpr std::string_view k_bad_escape = "'%' not followed by two hex digits";
 } // namespace
+
+std::expected<void, FormError> percent_decode_append(std::string_view s, std::string& out, bool plus_is_space) {
+    const size_t start = out.size();
+    size_t bad = std::string_view::npos;
+    // The decoding is never longer than the input: write straight into the string.
+    out.resize_and_overwrite(start + s.size(), [&](char* buf, size_t) {
+        char* o = buf + start;
+        const char* p = s.data();
+        const char* const end = p + s.size();
+        while (p < end) {
+            char c = *p;
+            if (c == '%') {
+                int hi = end - p >= 3 ? hex_value(p[1]) : -1;
+                int lo = end - p >= 3 ? hex_value(p[2]) : -1;
+                if ((hi | lo) < 0) {
+                    bad = static_cast<size_t>(p - s.data());
+                    break;
+                }
+                *o++ = static_cast<char>(hi << 4 | lo);
+                p += 3;
+            } else {
+                *o++ = c == '+' && plus_is_space ? ' ' : c;
+                ++p;
+            }
+        }
+        return static_cast<size_t>(o - buf);
+    });
+    if (bad != std::string_view::npos) return std::unexpected(FormError{bad, std::string(k_bad_escape)});
+    return {};
+}
 
 std::expected<std::string, FormError> percent_decode(std::string_view s, bool plus_is_space) {
     std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
-            int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) return std::unexpected(FormError{i, "'%' not followed by two hex digits"});
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            out += ' ';
-        } else {
-            out += c;
-        }
-    }
+    if (auto r = percent_decode_append(s, out, plus_is_space); !r) return std::unexpected(r.error());
     return out;
+}
+
+std::expected<void, FormError> check_escapes(std::string_view s) {
+    for (size_t i = s.find('%'); i != std::string_view::npos; i = s.find('%', i + 1))
+        if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
+            return std::unexpected(FormError{i, std::string(k_bad_escape)});
+    return {};
 }
 
 std::expected<std::vector<FormField>, FormError> parse_form(std::string_view body) {
@@ -64,10 +97,8 @@ std::expected<void, FormError> check_form(std::string_view body, std::string_vie
         size_t end = body.find('&', pos);
         if (end == std::string_view::npos) end = body.size();
         std::string_view piece = body.substr(pos, end - pos);
-        for (size_t i = piece.find('%'); i != std::string_view::npos; i = piece.find('%', i + 1)) {
-            if (i + 2 >= piece.size() || hex_value(piece[i + 1]) < 0 || hex_value(piece[i + 2]) < 0)
-                return std::unexpected(FormError{pos + i, "'%' not followed by two hex digits"});
-        }
+        if (auto ok = check_escapes(piece); !ok)
+            return std::unexpected(FormError{pos + ok.error().offset, ok.error().message});
         if (!found) {
             std::string_view name = piece.substr(0, piece.find('='));
             // Names are plain ASCII in practice; decode only the rare encoded one.

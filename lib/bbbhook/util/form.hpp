@@ -21,6 +21,13 @@ struct FormError {
 // Fails on a '%' not followed by two hex digits.
 std::expected<std::string, FormError> percent_decode(std::string_view s, bool plus_is_space = true);
 
+// The same, appended to `out` (its capacity reused): the fast path for large values such as a
+// callback's `event`. On failure `out` holds a partial decoding.
+std::expected<void, FormError> percent_decode_append(std::string_view s, std::string& out, bool plus_is_space = true);
+
+// Fails (with the offset in `s`) if a '%' in `s` is not followed by two hex digits.
+std::expected<void, FormError> check_escapes(std::string_view s);
+
 // Splits "a=1&b=2" into fields in order. Empty pieces ("a=1&&b=2") are skipped, as browsers do;
 // a piece without '=' is a field with an empty value. Fails on malformed percent-escapes.
 std::expected<std::vector<FormField>, FormError> parse_form(std::string_view body);
