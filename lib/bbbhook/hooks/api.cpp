@@ -145,6 +145,18 @@ ApiResult<std::optional<bool>> optional_bool(pugi::xml_node parent, const char* 
     return std::unexpected(bad_response(fmt::format("<{}> is \"{}\", not true or false", name, quote(v, 40))));
 }
 
+// A hook's <permanentHook> and <rawData> (each optional), as create and list both report them.
+ApiResult<void> read_hook_flags(pugi::xml_node node, std::optional<bool>& permanent_hook,
+                                std::optional<bool>& raw_data) {
+    auto permanent = optional_bool(node, "permanentHook");
+    if (!permanent) return std::unexpected(std::move(permanent.error()));
+    auto raw = optional_bool(node, "rawData");
+    if (!raw) return std::unexpected(std::move(raw.error()));
+    permanent_hook = *permanent;
+    raw_data = *raw;
+    return {};
+}
+
 // The text of a child that must be there and not be empty (CDATA or plain text alike).
 ApiResult<std::string> required_text(pugi::xml_node parent, const char* name, std::string_view where) {
     std::string v = parent.child(name).text().get();
@@ -304,12 +316,8 @@ ApiResult<CreateResult> parse_create_response(std::string_view body) {
     r.already_registered = r.reply.message_key == "duplicateWarning";
     r.hook_id = response.child("hookID").text().get();
     if (r.hook_id.empty() && !r.already_registered) return std::unexpected(bad_response("SUCCESS has no <hookID>"));
-    auto permanent = optional_bool(response, "permanentHook");
-    if (!permanent) return std::unexpected(std::move(permanent.error()));
-    auto raw = optional_bool(response, "rawData");
-    if (!raw) return std::unexpected(std::move(raw.error()));
-    r.permanent_hook = *permanent;
-    r.raw_data = *raw;
+    if (auto flags = read_hook_flags(response, r.permanent_hook, r.raw_data); !flags)
+        return std::unexpected(std::move(flags.error()));
     return r;
 }
 
@@ -337,12 +345,8 @@ ApiResult<ListResult> parse_list_response(std::string_view body) {
         h.callback_url = std::move(*url);
         h.meeting_id = optional_text(node, "meetingID");
         h.event_id = optional_text(node, "eventID");
-        auto permanent = optional_bool(node, "permanentHook");
-        if (!permanent) return std::unexpected(std::move(permanent.error()));
-        auto raw = optional_bool(node, "rawData");
-        if (!raw) return std::unexpected(std::move(raw.error()));
-        h.permanent_hook = *permanent;
-        h.raw_data = *raw;
+        if (auto flags = read_hook_flags(node, h.permanent_hook, h.raw_data); !flags)
+            return std::unexpected(std::move(flags.error()));
         r.hooks.push_back(std::move(h));
     }
     return r;
