@@ -51,8 +51,10 @@ void add_setting_flags(CLI::App& app, Context& ctx, std::initializer_list<std::s
         const config::Spec* spec = config::find_spec(key);
         if (!spec || spec->flag.empty()) throw std::logic_error(fmt::format("no flag for setting '{}'", key));
         std::string flag(spec->flag);
-        std::string help =
-            fmt::format("{} [default: {}] (env {})", spec->help, spec->default_text, config::env_name(key));
+        std::string help = spec->default_text.empty()
+                               ? fmt::format("{} (env {})", spec->help, config::env_name(key))
+                               : fmt::format("{} [default: {}] (env {})", spec->help, spec->default_text,
+                                             config::env_name(key));
         if (!spec->choices.empty()) help += fmt::format(" {{{}}}", spec->choices);
         std::string k(key);
         if (spec->kind == config::Kind::boolean) {
@@ -102,7 +104,7 @@ std::optional<std::string_view> subcommand_word(int argc, char** argv) {
 
 std::string exit_status_footer() {
     std::string out = "Exit status:";
-    for (auto c : {ExitCode::ok, ExitCode::usage, ExitCode::data, ExitCode::no_input, ExitCode::unavailable,
+    for (auto c : {ExitCode::ok, ExitCode::usage, ExitCode::data, ExitCode::no_input, ExitCode::no_host, ExitCode::unavailable,
                    ExitCode::internal, ExitCode::cant_create, ExitCode::io, ExitCode::temp_fail, ExitCode::protocol,
                    ExitCode::no_perm, ExitCode::config, ExitCode::interrupted})
         out += fmt::format(" {} {},", to_int(c), exit_code_name(c));

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <curl/curl.h>
 #include <exception>
 #include <fmt/format.h>
 #include <map>
@@ -19,6 +18,7 @@
 #include "bbbhook/bbb/callback_auth.hpp"
 #include "bbbhook/journal/writer.hpp"
 #include "bbbhook/util/fd.hpp"
+#include "bbbhook/util/http_client.hpp"
 #include "bbbhook/util/text.hpp"
 #include "bbbhook/util/time.hpp"
 
@@ -198,28 +198,6 @@ void write_journal(const SimulateOptions& o) {
 // Live output: POSTs like bbb-webhooks' callback emitter, over libcurl
 // ---------------------------------------------------------------------------------------------
 
-// libcurl's global state, initialized once before the first handle (not thread-safe itself).
-void curl_init_once() {
-    struct Global {
-        Global() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-        ~Global() { curl_global_cleanup(); }
-    };
-    static Global global;
-}
-
-struct CurlDeleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-using CurlList = std::unique_ptr<curl_slist, SlistDeleter>;
-
-size_t discard_body(char*, size_t size, size_t n, void*) {
-    return size * n;
-}
-
 struct Target {
     std::string url;
     std::string callback_url; // what the checksum covers
@@ -251,25 +229,10 @@ struct Answers {
     }
 };
 
-// One keep-alive connection (one easy handle) POSTing callbacks one at a time.
+// One keep-alive connection POSTing callbacks one at a time, with bbb-webhooks' headers.
 class Poster {
 public:
-    explicit Poster(const Target& target) : m_target(target), m_handle(curl_easy_init()) {
-        if (!m_handle) throw Failure(ExitCode::internal, "curl_easy_init failed");
-        // The headers bbb-webhooks sends; "Expect:" stops curl from waiting for 100-continue.
-        append_header("Content-Type: application/x-www-form-urlencoded;charset=UTF-8");
-        append_header("Accept: */*");
-        append_header("Expect:");
-        if (target.auth == PostAuth::bearer) append_header("Authorization: Bearer " + target.secret);
-        CURL* h = m_handle.get();
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, m_headers.get());
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "bbbhook-simulate");
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L); // bbb-webhooks' requestTimeout
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, m_error);
-    }
+    explicit Poster(const Target& target) : m_target(target), m_client(options(target)) {}
 
     // POSTs one body, retrying connection failures and 5xx answers after 100, 500, 1000, 2000
     // and 4000 ms (the start of bbb-webhooks' schedule). Returns the last status, 0 if the
@@ -280,46 +243,39 @@ public:
             url += m_target.url.find('?') == std::string::npos ? "?checksum=" : "&checksum=";
             url += bbb::checksum_v34(util::HashAlg::sha1, m_target.callback_url, body, m_target.secret);
         }
-        CURL* h = m_handle.get();
-        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
         static constexpr std::chrono::milliseconds k_backoff[] = {100ms, 500ms, 1000ms, 2000ms, 4000ms};
-        long status = attempt();
+        long status = attempt(url, body);
         for (auto wait : k_backoff) {
             if (status != 0 && status < 500) break;
             std::this_thread::sleep_for(wait);
-            status = attempt();
+            status = attempt(url, body);
         }
         return status;
     }
     const std::string& error() const { return m_last_error; }
-    Poster(const Poster&) = delete; // libcurl keeps a pointer to m_error
-    Poster& operator=(const Poster&) = delete;
 
 private:
-    void append_header(const std::string& line) {
-        curl_slist* l = curl_slist_append(m_headers.get(), line.c_str());
-        if (!l) throw Failure(ExitCode::internal, "curl_slist_append failed");
-        (void)m_headers.release();
-        m_headers.reset(l);
+    static util::HttpOptions options(const Target& target) {
+        util::HttpOptions o;
+        o.user_agent = "bbbhook-simulate";
+        o.connect_timeout = 3000ms;
+        o.timeout = 5000ms; // bbb-webhooks' requestTimeout
+        // "Expect:" stops curl from waiting for 100-continue.
+        o.headers = {"Content-Type: application/x-www-form-urlencoded;charset=UTF-8", "Accept: */*", "Expect:"};
+        if (target.auth == PostAuth::bearer) o.headers.push_back("Authorization: Bearer " + target.secret);
+        return o;
     }
-    long attempt() {
-        m_error[0] = '\0';
-        CURLcode rc = curl_easy_perform(m_handle.get());
-        if (rc != CURLE_OK) {
-            m_last_error = m_error[0] ? m_error : curl_easy_strerror(rc);
+    long attempt(const std::string& url, const std::string& body) {
+        auto r = m_client.post(url, body);
+        if (!r) {
+            m_last_error = r.error().detail;
             return 0;
         }
-        long status = 0;
-        curl_easy_getinfo(m_handle.get(), CURLINFO_RESPONSE_CODE, &status);
-        return status;
+        return r->status;
     }
 
     const Target& m_target;
-    CurlHandle m_handle;
-    CurlList m_headers;
-    char m_error[CURL_ERROR_SIZE] = {};
+    util::HttpClient m_client;
     std::string m_last_error;
 };
 
@@ -369,7 +325,6 @@ std::string describe_answers(const Answers& a) {
 }
 
 void post_all(const SimulateOptions& o) {
-    curl_init_once();
     Target target{o.post_url, o.callback_url.empty() ? o.post_url : o.callback_url, read_secret(o), o.auth};
     Progress progress(o.generator);
     Feed feed(o.generator);

@@ -13,6 +13,7 @@ std::string_view exit_code_name(ExitCode c) {
     case ExitCode::usage: return "usage";
     case ExitCode::data: return "data";
     case ExitCode::no_input: return "no-input";
+    case ExitCode::no_host: return "no-host";
     case ExitCode::unavailable: return "unavailable";
     case ExitCode::internal: return "internal";
     case ExitCode::cant_create: return "cant-create";

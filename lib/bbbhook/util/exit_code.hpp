@@ -9,6 +9,7 @@ enum class ExitCode : int {
     usage = 64,        // bad command line
     data = 65,         // bad input data
     no_input = 66,     // an input file is missing or unreadable
+    no_host = 68,      // a host name does not resolve
     unavailable = 69,  // a service (port, remote server) is unavailable
     internal = 70,     // a bug: an unexpected internal error
     cant_create = 73,  // an output file or folder cannot be created
