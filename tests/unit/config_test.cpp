@@ -860,3 +860,63 @@ TEST_CASE("config show: with problems it still masks the secret and exits 78", "
         CHECK(contains(o.out, "(secret, 22 bytes)"));
     }
 }
+
+TEST_CASE("config: a source's hooks keys (api_url, checksum_algorithm, event_id, get_raw, meeting_id)",
+          "[config][sources][hooks]") {
+    ConfigDir d;
+    auto resolve = [&](std::string_view text) { return config::resolve(config::load_layers(d.request(text))); };
+
+    SECTION("all keys, api_url normalized from bbb-conf's form") {
+        auto r = resolve("[source.a]\nsecret = \"x\"\ncallback_url = \"https://hooks.example.org/bbb/a\"\n"
+                         "api_url = \"https://bbb.example.org/bigbluebutton/\"\nchecksum_algorithm = \"sha512\"\n"
+                         "event_id = [\"user-joined\", \"user-left,meeting-ended\"]\nget_raw = false\n"
+                         "meeting_id = \"m-1\"\n");
+        INFO(all_text(r.problems));
+        REQUIRE(r.problems.empty());
+        const auto& h = r.config.sources.at(0).hooks;
+        CHECK(h.api_url == "https://bbb.example.org/bigbluebutton/api");
+        CHECK(h.algorithm == util::HashAlg::sha512);
+        CHECK(h.event_ids == std::vector<std::string>{"user-joined", "user-left", "meeting-ended"});
+        CHECK(h.get_raw == std::optional<bool>(false));
+        CHECK(h.meeting_id == std::optional<std::string>("m-1"));
+    }
+    SECTION("defaults: sha256, every event, getRaw unset, global") {
+        auto r = resolve("[source.a]\nsecret = \"x\"\ncallback_url = \"https://h/cb\"\n"
+                         "api_url = \"https://bbb.example.org/bigbluebutton/api\"\n");
+        REQUIRE(r.problems.empty());
+        const auto& h = r.config.sources.at(0).hooks;
+        CHECK(h.algorithm == util::HashAlg::sha256);
+        CHECK(h.event_ids.empty());
+        CHECK_FALSE(h.get_raw.has_value());
+        CHECK_FALSE(h.meeting_id.has_value());
+    }
+    SECTION("problems name the key at its line") {
+        auto r = resolve("[source.a]\nsecret = \"x\"\ncallback_url = \"https://h/cb\"\n" // 1-3
+                         "api_url = \"bbb.example.org\"\nchecksum_algorithm = \"md5\"\n"   // 4-5
+                         "get_raw = \"yes please\"\nmeeting_id = \"\"\n");                // 6-7
+        require_problem(r.problems, d.at(4), "source.a: api_url:");
+        require_problem(r.problems, d.at(5), "checksum_algorithm 'md5' is not one of sha1, sha256, sha384, sha512");
+        require_problem(r.problems, d.at(6), "get_raw 'yes please' is not true or false");
+        require_problem(r.problems, d.at(7), "meeting_id is empty");
+        CHECK(r.problems.size() == 4);
+    }
+    SECTION("api_url needs callback_url") {
+        auto r = resolve("[source.a]\nsecret = \"x\"\nauth = \"bearer\"\napi_url = \"https://bbb.example.org\"\n");
+        require_problem(r.problems, d.at(4), "api_url needs callback_url");
+    }
+    SECTION("hooks keys without api_url are warned about, not fatal") {
+        auto r = resolve("[source.a]\nsecret = \"x\"\ncallback_url = \"https://h/cb\"\nget_raw = true\n");
+        CHECK(r.problems.empty());
+        REQUIRE(r.warnings.size() == 1);
+        CHECK(r.warnings[0].where == d.at(4));
+        CHECK(contains(r.warnings[0].message, "get_raw has no effect without api_url"));
+    }
+    SECTION("global hooks settings are validated") {
+        auto r = resolve("[hooks]\ntimeout = \"10ms\"\nretries = 11\nconnect_timeout = \"2s\"\nca_file = \"/x.pem\"\n");
+        require_problem(r.problems, d.at(2), "hooks.timeout: must be between 100ms and 1h");
+        require_problem(r.problems, d.at(3), "hooks.retries: must be 0 to 10");
+        CHECK(r.problems.size() == 2);
+        CHECK(r.config.hooks.connect_timeout == 2s);
+        CHECK(r.config.hooks.ca_file == "/x.pem");
+    }
+}

@@ -6,6 +6,7 @@
 #include <set>
 #include <sys/stat.h>
 
+#include "bbbhook/hooks/api.hpp"
 #include "bbbhook/util/fd.hpp"
 #include "bbbhook/util/text.hpp"
 
@@ -84,6 +85,55 @@ std::filesystem::path path_setting(const Value& v, const std::filesystem::path& 
     std::string t = v.text();
     if (t.starts_with("<data_dir>/")) return data_dir / t.substr(11);
     return t;
+}
+
+// The keys `bbbhook hooks` reads: api_url and what to register there.
+void resolve_source_hooks(const SourceEntry& e, SourceConfig& s, Resolved& out) {
+    auto get = [&](std::string_view key) -> const Value* {
+        auto it = e.values.find(key);
+        return it == e.values.end() ? nullptr : &it->second;
+    };
+    auto problem = [&](const std::string& where, std::string msg) {
+        out.problems.push_back({where, fmt::format("source.{}: {}", e.name, msg)});
+    };
+    SourceHooks& h = s.hooks;
+    const Value* api_url = get("api_url");
+    if (api_url) {
+        if (auto base = hooks::normalize_api_base(api_url->text()))
+            h.api_url = *base;
+        else
+            problem(api_url->where, fmt::format("api_url: {}", base.error().message));
+        if (!get("callback_url"))
+            problem(api_url->where, "api_url needs callback_url: the URL that bbbhook hooks registers");
+    }
+    if (const Value* v = get("checksum_algorithm")) {
+        if (auto alg = util::hash_alg_from_name(v->text()))
+            h.algorithm = *alg;
+        else
+            problem(v->where, fmt::format("checksum_algorithm '{}' is not one of sha1, sha256, sha384, sha512",
+                                          util::printable(v->text())));
+    }
+    if (const Value* v = get("event_id"))
+        for (const auto& item : v->items)
+            for (auto& id : util::split_list(item))
+                h.event_ids.push_back(std::move(id));
+    if (const Value* v = get("get_raw")) {
+        if (auto b = parse_bool(v->text()))
+            h.get_raw = *b;
+        else
+            problem(v->where, fmt::format("get_raw '{}' is not true or false", util::printable(v->text())));
+    }
+    if (const Value* v = get("meeting_id")) {
+        if (v->text().empty())
+            problem(v->where, "meeting_id is empty");
+        else
+            h.meeting_id = v->text();
+    }
+    if (!api_url)
+        for (std::string_view key : {"checksum_algorithm", "event_id", "get_raw", "meeting_id"})
+            if (const Value* v = get(key))
+                out.warnings.push_back(
+                    {v->where, fmt::format("source.{}: {} has no effect without api_url", e.name, key)});
 }
 
 void resolve_source(const SourceEntry& e, const std::filesystem::path& config_dir, Resolved& out,
@@ -176,6 +226,7 @@ void resolve_source(const SourceEntry& e, const std::filesystem::path& config_di
     } else {
         s.path = url_path.empty() ? "/bbb/" + e.name : url_path;
     }
+    resolve_source_hooks(e, s, out);
     if (s.path == "/healthz" || s.path == "/metrics") problem(e.where, fmt::format("path {} is reserved", s.path));
     if (!paths.insert(s.path).second)
         problem(e.where, fmt::format("path {} is already used by another source", s.path));
@@ -250,6 +301,18 @@ Resolved resolve(const Layers& layers) {
     c.serve.quarantine_dir = path_setting(r.value("serve.quarantine_dir"), c.data_dir);
     c.serve.quarantine_max =
         r.get("serve.quarantine_max", c.serve.quarantine_max, util::parse_size, "a size like 256MiB");
+
+    c.hooks.timeout = r.get("hooks.timeout", c.hooks.timeout, util::parse_duration, "a duration like 15s");
+    c.hooks.connect_timeout =
+        r.get("hooks.connect_timeout", c.hooks.connect_timeout, util::parse_duration, "a duration like 5s");
+    for (auto [key, value] :
+         {std::pair{"hooks.timeout", c.hooks.timeout}, {"hooks.connect_timeout", c.hooks.connect_timeout}})
+        if (value < std::chrono::milliseconds(100) || value > std::chrono::hours(1))
+            r.problem(r.value(key), key, "must be between 100ms and 1h");
+    c.hooks.retries = r.get("hooks.retries", c.hooks.retries, parse_int, "a whole number");
+    if (c.hooks.retries < 0 || c.hooks.retries > 10)
+        r.problem(r.value("hooks.retries"), "hooks.retries", "must be 0 to 10");
+    c.hooks.ca_file = r.text("hooks.ca_file");
 
     std::set<std::string> paths, warned_files;
     auto config_dir = layers.file.empty() ? std::filesystem::current_path() : layers.file.parent_path();

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bbbhook/bbb/callback_auth.hpp"
 #include "bbbhook/config/layers.hpp"
 #include "bbbhook/journal/writer.hpp"
+#include "bbbhook/util/hash.hpp"
 #include "bbbhook/util/log.hpp"
 
 namespace bbbhook::config {
@@ -19,12 +21,29 @@ struct Endpoint {
     std::string text() const; // "127.0.0.1:8090", "[::1]:8090"
 };
 
+// What `bbbhook hooks` registers on a source's BBB server (from the same [source.NAME] table).
+struct SourceHooks {
+    std::string api_url; // normalized ("https://bbb.example.org/bigbluebutton/api"); "" = not managed
+    util::HashAlg algorithm = util::HashAlg::sha256;
+    std::vector<std::string> event_ids;
+    std::optional<bool> get_raw;
+    std::optional<std::string> meeting_id;
+};
+
 struct SourceConfig {
     std::string name;
     std::string path; // request path, e.g. "/bbb/moodle1"
     bbb::SourceAuth auth;
     std::string secret_origin; // "inline at FILE:LINE" or the secret file's path (never the secret)
     std::string where;         // file:line of the [source.NAME] table
+    SourceHooks hooks;
+};
+
+struct HooksConfig {
+    std::chrono::milliseconds timeout{15000};
+    std::chrono::milliseconds connect_timeout{5000};
+    int retries = 2;
+    std::filesystem::path ca_file; // empty = the system's CA store
 };
 
 struct ServeConfig {
@@ -49,6 +68,7 @@ struct Config {
     util::LogLevel log_level = util::LogLevel::info;
     journal::WriterOptions journal;
     ServeConfig serve;
+    HooksConfig hooks;
     std::vector<SourceConfig> sources;
 };
 

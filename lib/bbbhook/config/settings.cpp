@@ -32,6 +32,14 @@ constexpr Spec k_specs[] = {
     {"serve.quarantine", "--quarantine", "false", Kind::boolean,
      "Keep requests that fail authentication or decoding in the quarantine folder"},
     {"serve.quarantine_dir", "--quarantine-dir", "<data_dir>/quarantine", Kind::path, "Quarantine folder"},
+    {"hooks.timeout", "--timeout", "15s", Kind::duration, "Time allowed for one hooks API request"},
+    {"hooks.connect_timeout", "--connect-timeout", "5s", Kind::duration,
+     "Time allowed to connect (TCP and TLS) to a BBB server's API"},
+    {"hooks.retries", "--retries", "2", Kind::integer,
+     "Further attempts after a transient failure (connect, timeout, HTTP 502-504), pauses 1s, 2s, 4s..."},
+    {"hooks.ca_file", "--ca-file", "", Kind::path,
+     "PEM file of the CA(s) that signed the BBB servers' certificates (default: the system's CAs)"},
+
     {"serve.quarantine_max", "--quarantine-max", "256MiB", Kind::size,
      "Size cap of the quarantine folder; further requests are not kept (and counted)"},
 };
@@ -43,6 +51,11 @@ constexpr SourceKey k_source_keys[] = {
     {"callback_url", "the exact callback URL registered with hooks/create (checksums cover it)"},
     {"path", "request path served for this source (default: callback_url's path, else /bbb/NAME)"},
     {"legacy_checksum", "older checksum formulas to accept as well: v2, v3-constant"},
+    {"api_url", "the BBB server's API URL (bbb-conf --secret's URL), for bbbhook hooks"},
+    {"checksum_algorithm", "sha1, sha256 (default), sha384 or sha512: how hooks API calls are signed"},
+    {"event_id", "hooks/create eventID: only these event ids are sent (default: all)"},
+    {"get_raw", "hooks/create getRaw: true for BBB's raw events (default false)"},
+    {"meeting_id", "hooks/create meetingID: a hook for one meeting only (not recommended)"},
 };
 } // namespace
 

@@ -282,6 +282,14 @@ std::string_view api_error_kind_name(ApiErrorKind kind) {
     case ApiErrorKind::html_page: return "html-page";
     case ApiErrorKind::not_xml: return "not-xml";
     case ApiErrorKind::bad_response: return "bad-response";
+    case ApiErrorKind::dns: return "dns";
+    case ApiErrorKind::connect: return "connect";
+    case ApiErrorKind::tls: return "tls";
+    case ApiErrorKind::timeout: return "timeout";
+    case ApiErrorKind::transport: return "transport";
+    case ApiErrorKind::http_unavailable: return "http-unavailable";
+    case ApiErrorKind::http_status: return "http-status";
+    case ApiErrorKind::bad_request: return "bad-request";
     }
     return "unknown";
 }
@@ -296,8 +304,27 @@ ExitCode exit_code(ApiErrorKind kind) {
     case ApiErrorKind::html_page:
     case ApiErrorKind::not_xml:
     case ApiErrorKind::bad_response: return ExitCode::protocol;
+    case ApiErrorKind::dns: return ExitCode::no_host;
+    case ApiErrorKind::connect: return ExitCode::unavailable;
+    case ApiErrorKind::tls: return ExitCode::protocol;
+    case ApiErrorKind::timeout: return ExitCode::temp_fail;
+    case ApiErrorKind::transport: return ExitCode::unavailable;
+    case ApiErrorKind::http_unavailable: return ExitCode::temp_fail;
+    case ApiErrorKind::http_status: return ExitCode::protocol;
+    case ApiErrorKind::bad_request: return ExitCode::config;
     }
     return ExitCode::internal;
+}
+
+bool is_transient(ApiErrorKind kind) {
+    switch (kind) {
+    case ApiErrorKind::connect:
+    case ApiErrorKind::timeout:
+    case ApiErrorKind::transport:
+    case ApiErrorKind::http_unavailable:
+    case ApiErrorKind::server_error: return true;
+    default: return false;
+    }
 }
 
 Error to_error(const ApiError& e) {

@@ -124,9 +124,20 @@ enum class ApiErrorKind {
     not_xml,        // an empty body or anything that is not well-formed XML → protocol
     bad_response,   // well-formed XML but not a hooks API answer (no <response>, unknown returncode,
                     // a SUCCESS without its required fields) → protocol
+    // The transport (hooks/client.hpp): no answer at all, or not the API's.
+    dns,              // the API host name does not resolve → no_host
+    connect,          // connection refused or unreachable → unavailable
+    tls,              // TLS handshake or certificate verification failed → protocol
+    timeout,          // no answer in time → temp_fail
+    transport,        // any other transport failure (reset, empty reply) → unavailable
+    http_unavailable, // HTTP 502/503/504: the proxy is up, bbb-webhooks is not → temp_fail
+    http_status,      // another non-200 status without an HTML page → protocol
+    bad_request,      // the request cannot be built (bad API URL, empty secret) → config
 };
 std::string_view api_error_kind_name(ApiErrorKind kind); // "checksum", "html-page", …
 ExitCode exit_code(ApiErrorKind kind);
+// Worth another attempt after a pause: connect, timeout, transport, http_unavailable, server_error.
+bool is_transient(ApiErrorKind kind);
 
 struct ApiError {
     ApiErrorKind kind = ApiErrorKind::bad_response;
