@@ -175,6 +175,13 @@ TEST_CASE("hooks destroy: removed, unknown, permanent, and one server only", "[h
     CHECK(j["servers"][0]["error"]["message_key"] == "destroyMissingHook");
     CHECK(contains(perm.err, "permanent hook"));
 
+    // An empty id is refused before anything is sent.
+    size_t before = fake.requests();
+    auto empty = h.run({"destroy", " "});
+    CHECK(empty.code == 64);
+    CHECK(contains(empty.err, "HOOK_ID is empty"));
+    CHECK(fake.requests() == before);
+
     test::FakeBbb other;
     Hooks two(source("bbb1", fake) + source("bbb2", other));
     auto ambiguous = two.run({"destroy", "some-id"});

@@ -161,9 +161,9 @@ Outcome run_one(const CommandOptions& options, const Target& t, Client& client) 
         return o;
     }
     case Verb::destroy: {
-        auto r = client.destroy(options.hook_id);
+        auto r = client.destroy(util::trim(options.hook_id));
         if (!r) return fail(std::move(r.error()));
-        o.hook_id = options.hook_id;
+        o.hook_id = std::string(util::trim(options.hook_id));
         o.status = "destroyed";
         return o;
     }
@@ -297,6 +297,8 @@ Result<std::vector<Target>> select_targets(const CommandOptions& options, const 
                 return make_error(ExitCode::usage, fmt::format("server {}: no callback URL to register: give "
                                                                "--callback-url URL",
                                                                t.name));
+    if (options.verb == Verb::destroy && util::trim(options.hook_id).empty())
+        return make_error(ExitCode::usage, "HOOK_ID is empty: give the id that `bbbhook hooks list` shows");
     if (options.verb == Verb::destroy && targets.size() > 1)
         return make_error(ExitCode::usage, fmt::format("destroy talks to one server, and {} are configured: name it "
                                                        "with --server NAME",
