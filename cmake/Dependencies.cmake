@@ -18,3 +18,6 @@ pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus>=3.3)
 # events of a million callbacks a second; nlohmann/json stays for everything cold).
 pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal>=2.30)
 find_package(simdjson 3.0 REQUIRED CONFIG)
+# util/fold: search keys for names (normalization, case folding) with ICU's common library;
+# nothing of i18n (collation, transliteration) is used.
+find_package(ICU REQUIRED COMPONENTS uc)
