@@ -28,7 +28,7 @@ TEST_CASE("csv: cells a spreadsheet would evaluate are neutralized", "[report][c
     CHECK(report::csv_field("-5", false) == "-5");
 }
 
-TEST_CASE("csv: records end in CRLF; numeric fields are not neutralized; the BOM on request", "[report][csv]") {
+TEST_CASE("csv: records end in CRLF, numeric fields are not neutralized, the BOM on request", "[report][csv]") {
     std::string out;
     std::vector<std::string> header{"name", "online_s", "online"};
     report::append_csv_record(out, header);
