@@ -88,14 +88,23 @@ std::filesystem::path path_setting(const Value& v, const std::filesystem::path& 
 }
 
 // The keys `bbbhook hooks` reads: api_url and what to register there.
-void resolve_source_hooks(const SourceEntry& e, SourceConfig& s, Resolved& out) {
-    auto get = [&](std::string_view key) -> const Value* {
+// One [source.NAME] table's values, and its problems prefixed with "source.NAME: ".
+struct SourceTable {
+    const SourceEntry& e;
+    Resolved& out;
+    const Value* get(std::string_view key) const {
         auto it = e.values.find(key);
         return it == e.values.end() ? nullptr : &it->second;
-    };
-    auto problem = [&](const std::string& where, std::string msg) {
+    }
+    void problem(const std::string& where, std::string_view msg) const {
         out.problems.push_back({where, fmt::format("source.{}: {}", e.name, msg)});
-    };
+    }
+};
+
+void resolve_source_hooks(const SourceEntry& e, SourceConfig& s, Resolved& out) {
+    SourceTable table{e, out};
+    auto get = [&](std::string_view key) { return table.get(key); };
+    auto problem = [&](const std::string& where, std::string_view msg) { table.problem(where, msg); };
     SourceHooks& h = s.hooks;
     const Value* api_url = get("api_url");
     if (api_url) {
@@ -141,13 +150,9 @@ void resolve_source(const SourceEntry& e, const std::filesystem::path& config_di
     SourceConfig s;
     s.name = e.name;
     s.where = e.where;
-    auto problem = [&](const std::string& where, std::string msg) {
-        out.problems.push_back({where, fmt::format("source.{}: {}", e.name, msg)});
-    };
-    auto get = [&](std::string_view key) -> const Value* {
-        auto it = e.values.find(key);
-        return it == e.values.end() ? nullptr : &it->second;
-    };
+    SourceTable table{e, out};
+    auto problem = [&](const std::string& where, std::string_view msg) { table.problem(where, msg); };
+    auto get = [&](std::string_view key) { return table.get(key); };
     bool name_ok = !e.name.empty() && std::ranges::all_of(e.name, [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
                c == '.';

@@ -204,10 +204,7 @@ void print_table(const CommandOptions& options, const std::vector<Outcome>& outc
     std::fputs(table.render().c_str(), out);
 }
 
-nlohmann::ordered_json optional_json(const std::optional<std::string>& v) {
-    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
-}
-nlohmann::ordered_json optional_json(const std::optional<bool>& v) {
+template <class T> nlohmann::ordered_json optional_json(const std::optional<T>& v) {
     return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
 }
 
