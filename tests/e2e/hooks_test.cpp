@@ -199,11 +199,13 @@ TEST_CASE("hooks: a wrong secret or an algorithm the server refuses is a checksu
     CHECK(contains(r.out, "FAILED (checksum)"));
     CHECK(contains(r.err, "bbbhook: error: server bbb1: the server refused the request's checksum"));
     CHECK_FALSE(contains(r.err, "notTheSecret"));
+    // Signed with sha1 already: no advice to switch to it.
+    CHECK(contains(r.err, "(signed with sha1)"));
 
     Hooks alg(source("bbb1", fake)); // sha256 by default; this server accepts sha1 only
     auto a = alg.run({"ensure", "--json"});
     CHECK(a.code == 78);
-    CHECK(contains(a.err, "signed with sha256"));
+    CHECK(contains(a.err, "signed with sha256; bbb-webhooks 2.x accepts sha1 only"));
     auto j = parse_json(a);
     CHECK(j["servers"][0]["ok"] == false);
     CHECK(j["servers"][0]["error"]["kind"] == "checksum");

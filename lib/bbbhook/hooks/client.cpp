@@ -91,8 +91,10 @@ ApiResult<T> Client::call(Call call, std::span<const Param> params, ApiResult<T>
             return parsed;
         }();
         if (!result && result.error().kind == ApiErrorKind::checksum)
-            result.error().message +=
-                fmt::format(" (signed with {}; bbb-webhooks 2.x accepts sha1 only)", util::hash_alg_name(m_server.alg));
+            result.error().message += m_server.alg == util::HashAlg::sha1
+                                          ? std::string(" (signed with sha1)")
+                                          : fmt::format(" (signed with {}; bbb-webhooks 2.x accepts sha1 only)",
+                                                        util::hash_alg_name(m_server.alg));
         if (result || !is_transient(result.error().kind) || attempt >= m_options.retries) return result;
         if (m_options.on_retry) m_options.on_retry(result.error(), attempt + 1, wait);
         std::this_thread::sleep_for(wait);
