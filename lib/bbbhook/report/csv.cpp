@@ -5,27 +5,35 @@
 namespace bbbhook::report {
 
 std::string csv_field(std::string_view cell, bool neutralize) {
-    std::string text;
+    std::string out;
+    append_csv_field(out, cell, neutralize);
+    return out;
+}
+
+void append_csv_field(std::string& out, std::string_view cell, bool neutralize) {
     // What Excel, LibreOffice and Google Sheets start a formula (or DDE) with.
-    if (neutralize && !cell.empty() &&
-        (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@' || cell[0] == '\t' || cell[0] == '\r'))
-        text = "'";
-    text.append(cell);
-    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-    std::string quoted = "\"";
-    for (char c : text) {
-        if (c == '"') quoted += '"';
-        quoted += c;
+    const bool formula =
+        neutralize && !cell.empty() &&
+        (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@' || cell[0] == '\t' || cell[0] == '\r');
+    const bool quote = cell.find_first_of(",\"\r\n") != std::string_view::npos;
+    if (quote) out += '"';
+    if (formula) out += '\'';
+    if (!quote) {
+        out.append(cell);
+    } else {
+        for (char c : cell) {
+            if (c == '"') out += '"';
+            out += c;
+        }
+        out += '"';
     }
-    quoted += '"';
-    return quoted;
 }
 
 void append_csv_record(std::string& out, std::span<const std::string> fields, std::span<const bool> numeric) {
     for (size_t i = 0; i < fields.size(); ++i) {
         if (i) out += ',';
         bool is_number = i < numeric.size() && numeric[i];
-        out += csv_field(fields[i], !is_number);
+        append_csv_field(out, fields[i], !is_number);
     }
     out += "\r\n";
 }

@@ -15,6 +15,8 @@ struct CsvOptions {
 
 // One field, quoted if needed. `neutralize` prefixes "'" to text a spreadsheet would evaluate.
 std::string csv_field(std::string_view cell, bool neutralize = true);
+// The same, appended to `out` (no allocation of its own: for a million rows).
+void append_csv_field(std::string& out, std::string_view cell, bool neutralize = true);
 
 // Appends one record (fields joined by ',', ended by CRLF) to `out`. `numeric[i]` marks fields
 // written by the program as numbers (not neutralized: "-5" stays a number); may be empty.

@@ -80,23 +80,55 @@ int fsync_dir(const std::filesystem::path& dir) {
     return 0;
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
-    auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-    std::string tmpl = fmt::format("{}/.{}.XXXXXX", dir.string(), path.filename().string());
-    int raw = ::mkostemp(tmpl.data(), O_CLOEXEC);
+Result<AtomicFile> AtomicFile::create(const std::filesystem::path& path, unsigned mode) {
+    AtomicFile file;
+    file.m_path = path;
+    file.m_dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    file.m_temp = fmt::format("{}/.{}.XXXXXX", file.m_dir.string(), path.filename().string());
+    int raw = ::mkostemp(file.m_temp.data(), O_CLOEXEC);
     if (raw < 0) return make_error(ExitCode::cant_create, fmt::format("{}: {}", path.string(), errno_message(errno)));
-    UniqueFd fd(raw);
-    auto fail = [&](int err) {
-        ::unlink(tmpl.c_str());
-        return make_error(ExitCode::cant_create, fmt::format("{}: {}", path.string(), errno_message(err)));
-    };
-    if (::fchmod(fd.get(), mode) != 0) return fail(errno);
-    if (int err = write_all(fd.get(), content)) return fail(err);
-    if (::fsync(fd.get()) != 0) return fail(errno);
-    if (int err = fd.reset()) return fail(err);
-    if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail(errno);
-    fsync_dir(dir);
+    file.m_fd = UniqueFd(raw);
+    if (::fchmod(raw, mode) != 0) return file.failure(errno);
+    return file;
+}
+
+AtomicFile::~AtomicFile() {
+    if (!m_committed) discard();
+}
+
+void AtomicFile::discard() {
+    m_fd.reset();
+    if (!m_temp.empty()) ::unlink(m_temp.c_str());
+    m_temp.clear();
+}
+
+std::unexpected<Error> AtomicFile::failure(int err) {
+    discard();
+    return make_error(ExitCode::cant_create, fmt::format("{}: {}", m_path.string(), errno_message(err)));
+}
+
+Status AtomicFile::write(std::string_view bytes) {
+    if (!m_fd) return make_error(ExitCode::cant_create, fmt::format("{}: already closed", m_path.string()));
+    if (int err = write_all(m_fd.get(), bytes)) return failure(err);
     return {};
+}
+
+Status AtomicFile::commit() {
+    if (!m_fd) return make_error(ExitCode::cant_create, fmt::format("{}: already closed", m_path.string()));
+    if (::fsync(m_fd.get()) != 0) return failure(errno);
+    if (int err = m_fd.reset()) return failure(err);
+    if (::rename(m_temp.c_str(), m_path.c_str()) != 0) return failure(errno);
+    m_committed = true;
+    m_temp.clear();
+    fsync_dir(m_dir);
+    return {};
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode) {
+    auto file = AtomicFile::create(path, mode);
+    if (!file) return std::unexpected(file.error());
+    if (auto ok = file->write(content); !ok) return ok;
+    return file->commit();
 }
 
 } // namespace bbbhook::util

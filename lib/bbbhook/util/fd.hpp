@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "bbbhook/util/error.hpp"
 
@@ -43,6 +44,31 @@ Result<std::string> read_file(const std::filesystem::path& path);
 // Writes `content` to `path` atomically: a temp file in the same folder, fsync, rename, fsync of
 // the folder. Fails with cant_create.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
+
+// A file written in pieces and put in place at once: the bytes go to a temp file in the same
+// folder, and commit() fsyncs it, renames it over `path` and fsyncs the folder. Readers see the
+// old file or the whole new one, never a part. Dropped without commit(), the temp file is
+// removed. Failures are ExitCode::cant_create naming `path`. Move-only.
+class AtomicFile {
+public:
+    static Result<AtomicFile> create(const std::filesystem::path& path, unsigned mode = 0644);
+    AtomicFile(AtomicFile&& o) noexcept
+        : m_path(std::move(o.m_path)), m_dir(std::move(o.m_dir)), m_temp(std::exchange(o.m_temp, {})),
+          m_fd(std::move(o.m_fd)), m_committed(o.m_committed) {}
+    AtomicFile& operator=(AtomicFile&&) = delete;
+    ~AtomicFile();
+    Status write(std::string_view bytes);
+    Status commit();
+
+private:
+    AtomicFile() = default;
+    void discard();
+    std::unexpected<Error> failure(int err);
+    std::filesystem::path m_path, m_dir;
+    std::string m_temp;
+    UniqueFd m_fd;
+    bool m_committed = false;
+};
 
 // fsync(2) of a directory so that a create/rename in it is durable. Returns 0 or errno.
 int fsync_dir(const std::filesystem::path& dir);

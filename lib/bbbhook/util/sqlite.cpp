@@ -81,6 +81,11 @@ Stmt& Stmt::bind(int i, std::string_view v) {
     return *this;
 }
 
+Stmt& Stmt::bind(int i, double v) {
+    if (int rc = sqlite3_bind_double(m_stmt.get(), i, v); rc != SQLITE_OK) fail(rc);
+    return *this;
+}
+
 Stmt& Stmt::bind(int i, std::nullptr_t) {
     if (int rc = sqlite3_bind_null(m_stmt.get(), i); rc != SQLITE_OK) fail(rc);
     return *this;
@@ -110,6 +115,16 @@ bool Stmt::step() {
 void Stmt::reset() {
     sqlite3_reset(m_stmt.get());
     sqlite3_clear_bindings(m_stmt.get());
+}
+
+double Stmt::real(int col) const {
+    return sqlite3_column_double(m_stmt.get(), col);
+}
+
+std::string_view Stmt::text_view(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt.get(), col));
+    if (!p) return {};
+    return {p, static_cast<size_t>(sqlite3_column_bytes(m_stmt.get(), col))};
 }
 
 int64_t Stmt::int64(int col) const {

@@ -47,6 +47,7 @@ public:
     Stmt& bind(int i, int64_t v);
     Stmt& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
     Stmt& bind(int i, std::string_view v); // copied (SQLITE_TRANSIENT)
+    Stmt& bind(int i, double v);
     Stmt& bind(int i, std::nullptr_t);
     Stmt& bind(int i, const std::optional<int64_t>& v);
     Stmt& bind_blob(int i, std::string_view bytes);
@@ -60,6 +61,8 @@ public:
     int64_t int64(int col) const;
     std::optional<int64_t> opt_int64(int col) const;
     std::string text(int col) const;
+    std::string_view text_view(int col) const; // valid until the next step/reset
+    double real(int col) const;
     std::string_view blob(int col) const; // valid until the next step/reset
     bool is_null(int col) const;
     int columns() const;
