@@ -47,7 +47,7 @@ TEST_CASE("report time: a day whose midnight is skipped starts at 01:00", "[repo
 
 TEST_CASE("report time: bad dates, skipped hours and unknown zones are usage errors", "[report][time]") {
     for (std::string_view bad : {"2026-13-01", "2026-02-30", "26-10-01", "2026/10/01", "2026-10-01T25:00",
-                                 "2026-10-01T08", "2026-10-01T08:00:00Z", "yesterday", ""}) {
+                                 "2026-10-01T08", "2026-10-01T08:00:00Z", "tomorrow", ""}) {
         INFO(bad);
         auto r = report::parse_bound(bad, "UTC", Bound::from);
         REQUIRE_FALSE(r);
@@ -68,4 +68,23 @@ TEST_CASE("report time: instants shown in the zone's local time", "[report][time
     CHECK(report::format_local(1792875600000, "Europe/Athens") == "2026-10-25 00:00:00");
     CHECK(report::format_local(1792888200000, "Europe/Athens") == "2026-10-25 03:30:00");
     CHECK(report::format_local(1790841600000, "UTC") == "2026-10-01 08:00:00");
+}
+
+TEST_CASE("report time: today, yesterday and -Nd are days of the zone counted back from now", "[report][time]") {
+    // Now: 2026-10-26T01:30Z, which is 26 Oct 03:30 in Athens (EET) but still 25 Oct in New York.
+    const int64_t now = 1792978200000;
+    auto at = [&](std::string_view text, std::string_view tz, Bound b) {
+        auto r = report::parse_bound(text, tz, b, now);
+        REQUIRE(r);
+        return *r;
+    };
+    CHECK(at("today", "Europe/Athens", Bound::from) == bound("2026-10-26", "Europe/Athens", Bound::from));
+    CHECK(at("today", "America/New_York", Bound::from) == bound("2026-10-25", "America/New_York", Bound::from));
+    // yesterday in Athens is the 25-hour day of the DST change, as a whole day.
+    CHECK(at("yesterday", "Europe/Athens", Bound::to) - at("yesterday", "Europe/Athens", Bound::from) ==
+          25 * 3600 * 1000);
+    CHECK(at("-7d", "Europe/Athens", Bound::from) == bound("2026-10-19", "Europe/Athens", Bound::from));
+    CHECK(at("-30d", "UTC", Bound::from) == bound("2026-09-26", "UTC", Bound::from));
+    for (std::string_view bad : {"-d", "-7", "7d", "-7days", "tomorrow"})
+        CHECK_FALSE(report::parse_bound(bad, "UTC", Bound::from, now));
 }

@@ -93,6 +93,35 @@ std::optional<int64_t> to_utc(const Local& l) {
     return std::nullopt;
 }
 
+// "today", "yesterday" or "-7d" (seven days before today): a day of the zone set by TZ, counted
+// from now (or from `now_ms`, for tests) in the local calendar.
+std::optional<Local> relative_day(std::string_view s, std::optional<int64_t> now_ms) {
+    int days_back = 0;
+    if (s == "today") {
+        days_back = 0;
+    } else if (s == "yesterday") {
+        days_back = 1;
+    } else if (s.size() >= 3 && s.front() == '-' && s.back() == 'd' && read_number(s, 1, s.size() - 2, days_back) &&
+               days_back <= 100000) {
+    } else {
+        return std::nullopt;
+    }
+    std::time_t now = now_ms ? static_cast<std::time_t>(*now_ms / 1000) : std::time(nullptr);
+    std::tm t{};
+    ::localtime_r(&now, &t);
+    // Normalized by mktime at noon, which exists on every day of every zone.
+    t.tm_mday -= days_back;
+    t.tm_hour = 12;
+    t.tm_min = t.tm_sec = 0;
+    t.tm_isdst = -1;
+    std::mktime(&t);
+    Local l;
+    l.year = t.tm_year + 1900;
+    l.month = t.tm_mon + 1;
+    l.day = t.tm_mday;
+    return l;
+}
+
 } // namespace
 
 Status check_time_zone(std::string_view tz) {
@@ -107,15 +136,16 @@ Status check_time_zone(std::string_view tz) {
     return {};
 }
 
-Result<int64_t> parse_bound(std::string_view text, std::string_view tz, Bound bound) {
+Result<int64_t> parse_bound(std::string_view text, std::string_view tz, Bound bound, std::optional<int64_t> now_ms) {
     const char* flag = bound == Bound::from ? "--from" : "--to";
     if (auto ok = check_time_zone(tz); !ok) return std::unexpected(ok.error());
-    auto local = parse_local(util::trim(text));
-    if (!local)
-        return make_error(ExitCode::usage, fmt::format("{} '{}' is not a date (YYYY-MM-DD) or date-time "
-                                                       "(YYYY-MM-DDTHH:MM[:SS])",
-                                                       flag, util::printable(text)));
     ScopedTimeZone zone(tz);
+    auto local = parse_local(util::trim(text));
+    if (!local) local = relative_day(util::trim(text), now_ms);
+    if (!local)
+        return make_error(ExitCode::usage, fmt::format("{} '{}' is not a date (YYYY-MM-DD), a date-time "
+                                                       "(YYYY-MM-DDTHH:MM[:SS]), today, yesterday or -Nd",
+                                                       flag, util::printable(text)));
     if (bound == Bound::to && !local->has_time) {
         // The whole day: up to the start of the next calendar day (normalized by mktime).
         std::tm t{};
