@@ -21,3 +21,12 @@ find_package(simdjson 3.0 REQUIRED CONFIG)
 # util/fold: search keys for names (normalization, case folding) with ICU's common library;
 # nothing of i18n (collation, transliteration) is used.
 find_package(ICU REQUIRED COMPONENTS uc)
+# report's PDF writer: libharu 2.3 (libhpdf-dev ships neither CMake nor pkg-config files).
+find_path(HPDF_INCLUDE_DIR hpdf.h)
+find_library(HPDF_LIBRARY NAMES hpdf)
+if(NOT HPDF_INCLUDE_DIR OR NOT HPDF_LIBRARY)
+  message(FATAL_ERROR "libharu (hpdf.h, libhpdf.so) not found: install the Debian package libhpdf-dev")
+endif()
+add_library(Hpdf::hpdf UNKNOWN IMPORTED)
+set_target_properties(Hpdf::hpdf PROPERTIES IMPORTED_LOCATION "${HPDF_LIBRARY}"
+                                            INTERFACE_INCLUDE_DIRECTORIES "${HPDF_INCLUDE_DIR}")
