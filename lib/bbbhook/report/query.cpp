@@ -35,13 +35,21 @@ Column col(const char* key, const char* title, Kind kind, bool wide = false, boo
     return Column{key, title, kind, wide, detail};
 }
 
-const std::vector<ColumnSql>& person_meeting_columns() {
-    static const std::vector<ColumnSql> c = {
+// The meeting a person-meeting or session row belongs to.
+std::vector<ColumnSql> with_meeting(std::initializer_list<ColumnSql> columns) {
+    std::vector<ColumnSql> c = {
         {col("meeting", "Meeting", Kind::text, true), MEETING_NAME},
         {col("meeting_id", "Meeting ID", Kind::text, false, true), "m.external_id"},
         {col("course", "Course", Kind::text, false, true), "m.moodle_course_id"},
         {col("server", "Server", Kind::text, false, true), "s.domain"},
         {col("meeting_start", "Meeting start", Kind::instant, false, true), START},
+    };
+    c.insert(c.end(), columns);
+    return c;
+}
+
+const std::vector<ColumnSql>& person_meeting_columns() {
+    static const std::vector<ColumnSql> c = with_meeting({
         {col("name", "Name", Kind::text, true), "COALESCE(a.name, p.name)"},
         {col("user_id", "User ID", Kind::text, false, true), USER_ID},
         {col("role", "Role", Kind::text), "a.role"},
@@ -62,17 +70,12 @@ const std::vector<ColumnSql>& person_meeting_columns() {
         {col("reactions", "Reactions", Kind::integer, false, true), "a.reactions"},
         {col("poll_votes", "Polls", Kind::integer), "a.poll_votes"},
         {col("status", "Meeting status", Kind::text, false, true), STATUS},
-    };
+    });
     return c;
 }
 
 const std::vector<ColumnSql>& session_columns() {
-    static const std::vector<ColumnSql> c = {
-        {col("meeting", "Meeting", Kind::text, true), MEETING_NAME},
-        {col("meeting_id", "Meeting ID", Kind::text, false, true), "m.external_id"},
-        {col("course", "Course", Kind::text, false, true), "m.moodle_course_id"},
-        {col("server", "Server", Kind::text, false, true), "s.domain"},
-        {col("meeting_start", "Meeting start", Kind::instant, false, true), START},
+    static const std::vector<ColumnSql> c = with_meeting({
         {col("name", "Name", Kind::text, true), "COALESCE(i.name, a.name, p.name)"},
         {col("user_id", "User ID", Kind::text, false, true), USER_ID},
         {col("role", "Role", Kind::text), "i.role"},
@@ -81,7 +84,7 @@ const std::vector<ColumnSql>& session_columns() {
         {col("left", "Left", Kind::instant), "i.left_ms"},
         {col("duration", "Duration", Kind::duration), "MAX(0, COALESCE(i.left_ms, m.last_event_ms) - i.joined_ms)"},
         {col("closed_by", "Closed by", Kind::text), "i.closed_by"},
-    };
+    });
     return c;
 }
 
