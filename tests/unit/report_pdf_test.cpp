@@ -223,6 +223,7 @@ TEST_CASE("pdf: CJK names print with an installed CJK font", "[report][pdf]") {
     test::TempDir dir;
     report::Document doc = names_document();
     doc.rows.push_back(person_row("김민준", 8));
+    doc.rows.push_back(person_row("Anna 李 (Li)", 9)); // three runs: DejaVu, the CJK font, DejaVu
     // Candidates that are missing or not fonts are skipped.
     test::write_text(dir / "broken.ttc", "not a font collection");
     report::PdfOptions options;
@@ -231,6 +232,7 @@ TEST_CASE("pdf: CJK names print with an installed CJK font", "[report][pdf]") {
         options.cjk_fonts.push_back(font);
     const Pdf pdf = render(dir, doc, options);
     CHECK_THAT(pdf.text, Catch::Contains("王小明"));
+    CHECK_THAT(pdf.text, Catch::Contains("Anna 李 (Li)"));            // each run goes on where the last one ended
     if (fs::exists("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")) // Hangul (Droid has none)
         CHECK_THAT(pdf.text, Catch::Contains("김민준"));
     CHECK_THAT(pdf.text, !Catch::Contains("no installed font can show"));
@@ -254,6 +256,69 @@ TEST_CASE("pdf: without a CJK font a placeholder is shown and a note counts the 
     CHECK_THAT(pdf.text, Catch::Contains("fonts-wqy-microhei"));
     // Everything else is unaffected.
     CHECK_THAT(pdf.text, Catch::Contains("Ёлка Иванова"));
+}
+
+TEST_CASE("pdf: control characters print as spaces, malformed UTF-8 as a replacement character", "[report][pdf]") {
+    test::TempDir dir;
+    report::Document doc = base_document();
+    doc.rows.push_back(person_row("Tab\there\nnewline", 1));
+    doc.rows.push_back(person_row("bad \xC3 byte", 2));
+    doc.rows.push_back(person_row("overlong \xE0\x80\x80 nul", 3)); // a NUL in three bytes
+    const Pdf pdf = render(dir, doc);
+    CHECK_THAT(pdf.text, Catch::Contains("Tab here newline"));
+    CHECK_THAT(pdf.text, Catch::Contains("bad \uFFFD byte"));
+    CHECK_THAT(pdf.text, Catch::Contains("overlong \uFFFD nul"));
+}
+
+// The words of a page as pdftotext -bbox sees them: the text and its left and right edge in points.
+struct Word {
+    std::string text;
+    double x_min = 0, x_max = 0;
+};
+
+std::vector<Word> words(const Pdf& pdf, int page) {
+    auto html = util::capture_output(
+        {"pdftotext", "-q", "-bbox", "-f", std::to_string(page), "-l", std::to_string(page), pdf.file.string(), "-"});
+    REQUIRE(html);
+    std::vector<Word> out;
+    for (size_t pos = 0; (pos = html->find("<word xMin=\"", pos)) != std::string::npos;) {
+        Word w;
+        double y_min = 0, y_max = 0;
+        int consumed = 0;
+        REQUIRE(std::sscanf(html->c_str() + pos, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\">%n",
+                            &w.x_min, &y_min, &w.x_max, &y_max, &consumed) == 4);
+        pos += static_cast<size_t>(consumed);
+        w.text = html->substr(pos, html->find('<', pos) - pos);
+        out.push_back(std::move(w));
+    }
+    return out;
+}
+
+TEST_CASE("pdf: cells stay in their column down a full page", "[report][pdf]") {
+    test::TempDir dir;
+    report::Document doc = base_document();
+    for (int64_t i = 0; i < 120; ++i)
+        doc.rows.push_back(person_row(fmt::format("Person {:04}", i), i));
+    const Pdf pdf = render(dir, doc);
+    REQUIRE(page_count(pdf) >= 2);
+    // Left-aligned names start at the same x, right-aligned percents end at the same x.
+    double name_min = 1e9, name_max = -1e9, percent_min = 1e9, percent_max = -1e9;
+    size_t names = 0, percents = 0;
+    for (const Word& w : words(pdf, 2)) {
+        if (w.text == "Person") {
+            ++names;
+            name_min = std::min(name_min, w.x_min);
+            name_max = std::max(name_max, w.x_min);
+        } else if (w.text.ends_with('%')) {
+            ++percents;
+            percent_min = std::min(percent_min, w.x_max);
+            percent_max = std::max(percent_max, w.x_max);
+        }
+    }
+    CHECK(names >= 40);
+    CHECK(percents >= 40);
+    CHECK(name_max - name_min < 0.01);
+    CHECK(percent_max - percent_min < 0.01);
 }
 
 TEST_CASE("pdf: a long table repeats its header row and numbers every page", "[report][pdf]") {

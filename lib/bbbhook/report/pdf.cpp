@@ -17,15 +17,18 @@
 #include "bbbhook/report/csv.hpp"
 #include "bbbhook/util/hpdf.hpp"
 
-// Speed: libharu's drawing calls cost microseconds each (byte loops, a glyph lookup per character
-// per call), too slow for a 10,000-row table. So page content is written as PDF operators into
-// one buffer per page and handed to libharu once (util::append_page_content); libharu still
-// loads, subsets and embeds the fonts, compresses and writes the file. Text is measured with
-// per-code-point caches of the fonts' advance widths.
+// Drawing: everything on a page goes through libharu's page API (HPDF_Page_Rectangle, _Stroke,
+// _TextOut, _ShowText, …); libharu writes the content streams, loads, subsets and embeds the
+// fonts, compresses and writes the file. A Canvas draws a page's shapes as they come and keeps its
+// text until the page is done, then shows it in one text object on top. Each libharu call costs
+// about a microsecond, so a color, line width, font or size is set only when it changes, and a
+// string is shown in as few calls as it has fonts.
 //
-// Text encoding: HPDF_GetFont(…, "UTF-8") in libharu 2.3 makes a Type0 font with Identity-H
-// whose CIDs are the Unicode code points (its CIDToGIDMap maps them to glyphs), so a string is
-// written as UCS-2 big-endian. Code points beyond U+FFFF cannot be shown that way.
+// Text: the fonts are made with HPDF_GetFont(…, "UTF-8"), so libharu takes UTF-8 (and writes the
+// code points as two-byte CIDs: nothing beyond U+FFFF can be shown). A string is split into runs
+// of consecutive characters that one font has (DejaVu Sans or its bold, a CJK font for what they
+// lack); a character no font has becomes a placeholder. Widths come from per-code-point caches
+// filled with HPDF_Font_GetUnicodeWidth, which also marks the glyphs to embed.
 
 namespace bbbhook::report {
 
@@ -34,7 +37,7 @@ namespace {
 using util::HpdfDoc;
 
 // ---------------------------------------------------------------------------------------------
-// Numbers, colors and text in content streams
+// Colors and UTF-8
 
 struct Rgb {
     uint8_t r = 0, g = 0, b = 0;
@@ -57,38 +60,6 @@ constexpr Rgb k_viewer{0x2F, 0x6F, 0xDB};
 constexpr Rgb k_viewer_open{0xB4, 0xCC, 0xF3};
 constexpr Rgb k_moderator{0xC2, 0x41, 0x0C};
 constexpr Rgb k_moderator_open{0xF6, 0xC6, 0xA8};
-
-// A number with at most `decimals` decimals and no trailing zeros ("12", "12.5", "-0.25").
-void put_number(std::string& out, double value, int decimals = 2) {
-    const double scale = decimals == 3 ? 1000.0 : 100.0;
-    long long scaled = std::llround(value * scale);
-    if (scaled < 0) {
-        out += '-';
-        scaled = -scaled;
-    }
-    const auto unit = static_cast<long long>(scale);
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, scaled / unit);
-    out.append(buf, end);
-    long long frac = scaled % unit;
-    if (frac == 0) return;
-    out += '.';
-    for (long long div = unit / 10; div > 0 && frac > 0; div /= 10) {
-        out += static_cast<char>('0' + frac / div);
-        frac %= div;
-    }
-}
-
-void put_color(std::string& out, Rgb c, std::string_view op) {
-    put_number(out, c.r / 255.0, 3);
-    out += ' ';
-    put_number(out, c.g / 255.0, 3);
-    out += ' ';
-    put_number(out, c.b / 255.0, 3);
-    out += ' ';
-    out += op;
-    out += '\n';
-}
 
 // The next code point of `s` at byte `i` (advanced past it); malformed UTF-8 gives U+FFFD.
 // Control characters become spaces: a name with a tab or a line feed is shown on one line.
@@ -113,7 +84,23 @@ char32_t next_code_point(std::string_view s, size_t& i) {
         cp = cp << 6 | (b & 0x3F);
     }
     i += static_cast<size_t>(extra) + 1;
-    return cp;
+    // An overlong form (a NUL written in three bytes) is malformed too.
+    constexpr std::array<char32_t, 4> k_least{0, 0x80, 0x800, 0x10000};
+    return cp < k_least[static_cast<size_t>(extra)] ? U'\uFFFD' : cp;
+}
+
+// Appends a code point (at most U+FFFF, not a control character) as UTF-8.
+void put_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | cp >> 6);
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xE0 | cp >> 12);
+        out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
 }
 
 // Scripts for which fonts-wqy-microhei has glyphs (CJK ideographs, kana, Hangul, full-width forms).
@@ -171,7 +158,7 @@ public:
             cache.assign(0x10000, Glyph{});
         // The placeholder for characters no font has: a white square, or "?" if the font lacks it.
         m_placeholder_cp = util::tt_glyph_id(m_faces[0].def, U'\u25A1') != 0 ? U'\u25A1' : U'?';
-        m_placeholder = Glyph{0, static_cast<uint16_t>(util::tt_char_width(m_faces[0].def, m_placeholder_cp)), true};
+        m_placeholder = Glyph{0, advance(m_faces[0], m_placeholder_cp), true};
         return {};
     }
 
@@ -195,7 +182,6 @@ public:
     }
 
     const Face& face(int index) const { return m_faces[static_cast<size_t>(index)]; }
-    size_t face_count() const { return m_faces.size(); }
     char32_t placeholder() const { return m_placeholder_cp; }
     bool missing_cjk() const { return m_missing_cjk; }
     // The first error of loading a fallback font that had a needed glyph (drawing goes on).
@@ -241,7 +227,13 @@ private:
             if (!m_error) m_error = made.error();
             return std::nullopt;
         }
-        return Glyph{static_cast<int16_t>(index), static_cast<uint16_t>(util::tt_char_width(f.def, cp)), false};
+        return Glyph{static_cast<int16_t>(index), advance(f, cp), false};
+    }
+
+    // The advance width of a code point the face has, in 1/1000 em. libharu marks the glyph as
+    // used: only used glyphs are embedded (it writes a subset of the font).
+    static uint16_t advance(const Face& f, char32_t cp) {
+        return static_cast<uint16_t>(std::max(0, HPDF_Font_GetUnicodeWidth(f.font, static_cast<HPDF_UNICODE>(cp))));
     }
 
     Glyph resolve(Style style, char32_t cp) {
@@ -282,7 +274,7 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-// Canvas: the content of one page as PDF operators, shapes first, text on top
+// Canvas: one page drawn through libharu's page API, shapes first, text on top
 
 class Canvas {
 public:
@@ -291,202 +283,170 @@ public:
     // Starts drawing on `page` (a new one, or an old one to add to, as the footers do).
     void begin(HPDF_Page page) {
         m_page = page;
-        m_gfx.clear();
-        m_txt.clear();
-        m_names.assign(m_fonts.face_count(), std::string());
+        m_items.clear();
+        m_runs.clear();
+        m_text.clear();
         m_fill.reset();
         m_stroke.reset();
         m_line_width = -1;
-        m_text_fill.reset();
-        m_text_face = -1;
-        m_text_size = -1;
-        m_line_x = m_line_y = 0;
+        m_face = -1;
+        m_size = -1;
     }
 
-    // Writes what was drawn since begin() to the page.
+    // Shows the text drawn since begin() over the shapes; the first libharu error of the page, if any.
     Status end() {
+        if (!m_error && !m_items.empty()) show_text();
         if (m_error) return std::unexpected(*m_error);
-        std::string content;
-        content.reserve(m_gfx.size() + m_txt.size() + 8);
-        content += m_gfx;
-        if (!m_txt.empty()) {
-            content += "BT\n";
-            content += m_txt;
-            content += "ET\n";
-        }
-        return util::append_page_content(m_doc, m_page, content);
+        return {};
     }
 
     void fill_rect(double x, double y, double w, double h, Rgb color) {
-        set_fill(color);
-        rect_path(x, y, w, h);
-        m_gfx += "f\n";
+        if (m_error || !set_fill(color)) return;
+        if (ok(HPDF_Page_Rectangle(m_page, x, y, w, h), "drawing a rectangle"))
+            ok(HPDF_Page_Fill(m_page), "filling a rectangle");
     }
 
     void line(double x1, double y1, double x2, double y2, double width, Rgb color) {
-        set_stroke(color, width);
-        put_number(m_gfx, x1);
-        m_gfx += ' ';
-        put_number(m_gfx, y1);
-        m_gfx += " m ";
-        put_number(m_gfx, x2);
-        m_gfx += ' ';
-        put_number(m_gfx, y2);
-        m_gfx += " l S\n";
+        if (m_error || !set_stroke(color, width)) return;
+        if (ok(HPDF_Page_MoveTo(m_page, x1, y1), "drawing a line") &&
+            ok(HPDF_Page_LineTo(m_page, x2, y2), "drawing a line"))
+            ok(HPDF_Page_Stroke(m_page), "stroking a line");
     }
 
     // A rectangle filled with `fill` and crossed by diagonal lines in `lines`.
     void hatched_rect(double x, double y, double w, double h, Rgb fill, Rgb lines) {
         fill_rect(x, y, w, h, fill);
-        const auto saved_fill = m_fill;
+        if (m_error || w <= 0 || h <= 0) return;
+        // The lines are clipped to the rectangle; the clip ends with the saved graphics state.
         const auto saved_stroke = m_stroke;
         const double saved_width = m_line_width;
-        m_gfx += "q ";
-        rect_path(x, y, w, h);
-        m_gfx += "W n\n";
-        set_stroke(lines, 0.6);
-        for (double k = -h; k < w; k += 2.6) {
-            put_number(m_gfx, x + k);
-            m_gfx += ' ';
-            put_number(m_gfx, y);
-            m_gfx += " m ";
-            put_number(m_gfx, x + k + h);
-            m_gfx += ' ';
-            put_number(m_gfx, y + h);
-            m_gfx += " l ";
-        }
-        m_gfx += "S Q\n";
-        m_fill = saved_fill;
+        if (!ok(HPDF_Page_GSave(m_page), "saving the graphics state") ||
+            !ok(HPDF_Page_Rectangle(m_page, x, y, w, h), "drawing a hatched rectangle") ||
+            !ok(HPDF_Page_Clip(m_page), "clipping a hatched rectangle") ||
+            !ok(HPDF_Page_EndPath(m_page), "clipping a hatched rectangle") || !set_stroke(lines, 0.6))
+            return;
+        for (double k = -h; k < w; k += 2.6)
+            if (!ok(HPDF_Page_MoveTo(m_page, x + k, y), "hatching a rectangle") ||
+                !ok(HPDF_Page_LineTo(m_page, x + k + h, y + h), "hatching a rectangle"))
+                return;
+        if (!ok(HPDF_Page_Stroke(m_page), "hatching a rectangle") ||
+            !ok(HPDF_Page_GRestore(m_page), "restoring the graphics state"))
+            return;
         m_stroke = saved_stroke;
         m_line_width = saved_width;
     }
 
     // A filled triangle pointing right, its tip at (x, y).
     void arrow_right(double x, double y, double half_height, Rgb color) {
-        set_fill(color);
-        put_number(m_gfx, x - half_height * 1.2);
-        m_gfx += ' ';
-        put_number(m_gfx, y + half_height);
-        m_gfx += " m ";
-        put_number(m_gfx, x);
-        m_gfx += ' ';
-        put_number(m_gfx, y);
-        m_gfx += " l ";
-        put_number(m_gfx, x - half_height * 1.2);
-        m_gfx += ' ';
-        put_number(m_gfx, y - half_height);
-        m_gfx += " l f\n";
+        if (m_error || !set_fill(color)) return;
+        if (ok(HPDF_Page_MoveTo(m_page, x - half_height * 1.2, y + half_height), "drawing an arrow") &&
+            ok(HPDF_Page_LineTo(m_page, x, y), "drawing an arrow") &&
+            ok(HPDF_Page_LineTo(m_page, x - half_height * 1.2, y - half_height), "drawing an arrow"))
+            ok(HPDF_Page_Fill(m_page), "filling an arrow");
     }
 
-    // Text with its baseline starting at (x, y), run by run (consecutive characters of one font).
+    // Text with its baseline starting at (x, y). Kept until end(), split into runs of consecutive
+    // characters that one font shows; a character no font has becomes the placeholder.
     void text(double x, double y, std::string_view s, Style style, double size, Rgb color) {
         if (s.empty()) return;
-        put_number(m_txt, x - m_line_x);
-        m_txt += ' ';
-        put_number(m_txt, y - m_line_y);
-        m_txt += " Td\n";
-        m_line_x = x;
-        m_line_y = y;
-        if (m_text_fill != color) {
-            put_color(m_txt, color, "rg");
-            m_text_fill = color;
-        }
-        bool open = false;
+        const auto first_run = static_cast<uint32_t>(m_runs.size());
+        int face = -1;
         for (size_t i = 0; i < s.size();) {
             char32_t cp = next_code_point(s, i);
             const Glyph g = m_fonts.glyph(style, cp);
             if (g.missing) cp = m_fonts.placeholder();
-            if (g.face != m_text_face || size != m_text_size) {
-                if (open) m_txt += ")Tj\n";
-                open = false;
-                if (!select_font(g.face, size)) return;
+            if (g.face != face) {
+                if (face >= 0) m_text += '\0';
+                face = g.face;
+                m_runs.push_back(Run{face, static_cast<uint32_t>(m_text.size())});
             }
-            if (!open) {
-                m_txt += '(';
-                open = true;
-            }
-            put_ucs2(static_cast<unsigned char>(cp >> 8));
-            put_ucs2(static_cast<unsigned char>(cp & 0xFF));
+            put_utf8(m_text, cp);
         }
-        if (open) m_txt += ")Tj\n";
+        m_text += '\0';
+        m_items.push_back(TextItem{x, y, size, color, first_run, static_cast<uint32_t>(m_runs.size()) - first_run});
     }
 
     // Width in points.
     double width(std::string_view s, Style style, double size) { return m_fonts.measure(s, style) * size / 1000.0; }
 
 private:
-    void rect_path(double x, double y, double w, double h) {
-        put_number(m_gfx, x);
-        m_gfx += ' ';
-        put_number(m_gfx, y);
-        m_gfx += ' ';
-        put_number(m_gfx, w);
-        m_gfx += ' ';
-        put_number(m_gfx, h);
-        m_gfx += " re ";
+    // A run of one font's characters: UTF-8, null-terminated, at `offset` in m_text.
+    struct Run {
+        int face = 0;
+        uint32_t offset = 0;
+    };
+    struct TextItem {
+        double x = 0, y = 0, size = 0;
+        Rgb color;
+        uint32_t first_run = 0, runs = 0;
+    };
+
+    // Whether a libharu call succeeded; otherwise records its error (and nothing more is drawn).
+    bool ok(HPDF_STATUS status, std::string_view what) {
+        if (status == HPDF_OK && !m_doc.failed()) return true;
+        if (!m_error) m_error = m_doc.take_error(what, status);
+        return false;
     }
 
-    void set_fill(Rgb color) {
-        if (m_fill == color) return;
-        put_color(m_gfx, color, "rg");
-        m_fill = color;
-    }
-
-    void set_stroke(Rgb color, double width) {
-        if (m_stroke != color) {
-            put_color(m_gfx, color, "RG");
-            m_stroke = color;
-        }
-        if (m_line_width != width) {
-            put_number(m_gfx, width);
-            m_gfx += " w\n";
-            m_line_width = width;
-        }
-    }
-
-    bool select_font(int face, double size) {
-        if (m_names.size() < m_fonts.face_count()) m_names.resize(m_fonts.face_count());
-        if (m_names[static_cast<size_t>(face)].empty()) {
-            auto got = util::page_font_name(m_doc, m_page, m_fonts.face(face).font);
-            if (!got) {
-                if (!m_error) m_error = got.error();
-                return false;
+    // One text object with all of the page's text, a color, font or size set only when it changes.
+    void show_text() {
+        if (!ok(HPDF_Page_BeginText(m_page), "beginning a page's text")) return;
+        for (const TextItem& item : m_items) {
+            if (!set_fill(item.color)) return;
+            for (uint32_t r = item.first_run; r < item.first_run + item.runs; ++r) {
+                const Run& run = m_runs[r];
+                if (!set_font(run.face, item.size)) return;
+                const char* utf8 = m_text.c_str() + run.offset;
+                // The first run starts the line; the others follow where the previous one ended.
+                const HPDF_STATUS status = r == item.first_run ? HPDF_Page_TextOut(m_page, item.x, item.y, utf8)
+                                                               : HPDF_Page_ShowText(m_page, utf8);
+                if (!ok(status, "showing text")) return;
             }
-            m_names[static_cast<size_t>(face)] = *got;
         }
-        m_txt += '/';
-        m_txt += m_names[static_cast<size_t>(face)];
-        m_txt += ' ';
-        put_number(m_txt, size);
-        m_txt += " Tf\n";
-        m_text_face = face;
-        m_text_size = size;
+        ok(HPDF_Page_EndText(m_page), "ending a page's text");
+    }
+
+    bool set_fill(Rgb color) {
+        if (m_fill == color) return true;
+        if (!ok(HPDF_Page_SetRGBFill(m_page, color.r / 255.0F, color.g / 255.0F, color.b / 255.0F),
+                "setting the fill color"))
+            return false;
+        m_fill = color;
         return true;
     }
 
-    // One byte of a literal string: parentheses and backslashes escaped, CR escaped (a raw CR
-    // would be read as a line end and changed).
-    void put_ucs2(unsigned char b) {
-        if (b == '(' || b == ')' || b == '\\') {
-            m_txt += '\\';
-            m_txt += static_cast<char>(b);
-        } else if (b == '\r') {
-            m_txt += "\\r";
-        } else {
-            m_txt += static_cast<char>(b);
+    bool set_stroke(Rgb color, double width) {
+        if (m_stroke != color) {
+            if (!ok(HPDF_Page_SetRGBStroke(m_page, color.r / 255.0F, color.g / 255.0F, color.b / 255.0F),
+                    "setting the stroke color"))
+                return false;
+            m_stroke = color;
         }
+        if (m_line_width != width) {
+            if (!ok(HPDF_Page_SetLineWidth(m_page, width), "setting the line width")) return false;
+            m_line_width = width;
+        }
+        return true;
+    }
+
+    bool set_font(int face, double size) {
+        if (face == m_face && size == m_size) return true;
+        if (!ok(HPDF_Page_SetFontAndSize(m_page, m_fonts.face(face).font, size), "setting the font")) return false;
+        m_face = face;
+        m_size = size;
+        return true;
     }
 
     HpdfDoc& m_doc;
     Fonts& m_fonts;
     HPDF_Page m_page = nullptr;
-    std::string m_gfx, m_txt;
-    std::vector<std::string> m_names; // per face: its resource name on this page
-    std::optional<Rgb> m_fill, m_stroke, m_text_fill;
+    std::vector<TextItem> m_items; // the page's text, in the order drawn
+    std::vector<Run> m_runs;
+    std::string m_text;
+    std::optional<Rgb> m_fill, m_stroke; // the page's graphics state as set so far
     double m_line_width = -1;
-    int m_text_face = -1;
-    double m_text_size = -1;
-    double m_line_x = 0, m_line_y = 0; // where the last Td put the text line
+    int m_face = -1;
+    double m_size = -1;
     std::optional<Error> m_error;
 };
 

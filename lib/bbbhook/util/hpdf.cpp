@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <hpdf_doc.h>
 #include <hpdf_fontdef.h>
-#include <hpdf_pages.h>
 #include <hpdf_streams.h>
 #include <vector>
 
@@ -104,32 +103,13 @@ std::string_view hpdf_error_name(HPDF_STATUS error_no) {
     }
 }
 
-Status append_page_content(HpdfDoc& doc, HPDF_Page page, std::string_view operators) {
-    auto* attr = static_cast<HPDF_PageAttr>(page->attr);
-    const HPDF_STATUS status = HPDF_Stream_Write(attr->stream, reinterpret_cast<const HPDF_BYTE*>(operators.data()),
-                                                 static_cast<HPDF_UINT>(operators.size()));
-    return doc.check(status, "writing a page's content");
-}
-
 Result<HPDF_FontDef> font_def(HpdfDoc& doc, const char* name) {
     return doc.check_handle(HPDF_GetFontDef(doc.get(), name), "looking up a loaded font");
-}
-
-Result<std::string> page_font_name(HpdfDoc& doc, HPDF_Page page, HPDF_Font font) {
-    const char* name = HPDF_Page_GetLocalFontName(page, font);
-    auto checked = doc.check_handle(name, "adding a font to a page");
-    if (!checked) return std::unexpected(checked.error());
-    return std::string(name);
 }
 
 uint16_t tt_glyph_id(HPDF_FontDef def, char32_t code_point) {
     if (code_point > 0xFFFF) return 0;
     return HPDF_TTFontDef_GetGlyphid(def, static_cast<HPDF_UINT16>(code_point));
-}
-
-int tt_char_width(HPDF_FontDef def, char32_t code_point) {
-    if (code_point > 0xFFFF) return 0;
-    return HPDF_TTFontDef_GetCharWidth(def, static_cast<HPDF_UINT16>(code_point));
 }
 
 Status fix_utf8_to_unicode(HpdfDoc& doc, HPDF_Font font) {

@@ -6,8 +6,10 @@
 // that names the libharu error number. No setjmp/longjmp.
 //
 // The functions after HpdfDoc reach what libharu 2.3 offers only through its installed internal
-// headers (hpdf_pages.h, hpdf_fontdef.h): raw page content, a page's font resource names and glyph
-// lookups in TrueType font definitions. report/pdf needs them to write a 10,000-row table fast.
+// headers (hpdf_doc.h, hpdf_fontdef.h): glyph lookups in TrueType font definitions, and two
+// workarounds for libharu 2.3 bugs that its public API cannot fix (a broken ToUnicode map, and
+// nested composite glyphs left out of embedded fonts). Drawing needs none of them: report/pdf
+// draws through the public page API (HPDF_Page_*).
 #include <cstdint>
 #include <hpdf.h>
 #include <memory>
@@ -69,34 +71,25 @@ private:
 // A short English description of a libharu error number ("cannot open a file"), or "" when unknown.
 std::string_view hpdf_error_name(HPDF_STATUS error_no);
 
-// Appends content-stream operators (PDF syntax, written by the caller) to a page. They are
-// compressed with the page's other content when the document is saved.
-Status append_page_content(HpdfDoc& doc, HPDF_Page page, std::string_view operators);
-
 // The definition of the font libharu loaded under `name` (what HPDF_LoadTTFontFromFile returned).
 Result<HPDF_FontDef> font_def(HpdfDoc& doc, const char* name);
-
-// The name ("F1") under which `font` is in the page's resources, adding it there if needed.
-Result<std::string> page_font_name(HpdfDoc& doc, HPDF_Page page, HPDF_Font font);
 
 // The glyph index of a Basic Multilingual Plane code point in a TrueType font definition (as
 // HPDF_LoadTTFontFromFile made it), 0 when the font has no glyph for it.
 uint16_t tt_glyph_id(HPDF_FontDef def, char32_t code_point);
 
-// The advance width of a code point's glyph in 1/1000 em. Marks the glyph as used: only used
-// glyphs are embedded (libharu writes a subset of the font).
-int tt_char_width(HPDF_FontDef def, char32_t code_point);
-
-// libharu 2.3 writes the ToUnicode CMap of a UTF-8 font with Encoding-CMap operators (cidrange),
-// which readers must reject: poppler warns and guesses, others may not let people search or copy
-// the text. Replaces it with a correct one; the font's CIDs are Unicode code points (UCS-2), so it
-// maps every CID to itself. Call once per font made with HPDF_GetFont(…, "UTF-8").
+// Workaround for a libharu 2.3 bug: it writes the ToUnicode CMap of a UTF-8 font with
+// Encoding-CMap operators (cidrange), which readers must reject: poppler warns and guesses, others
+// may not let people search or copy the text. Replaces it with a correct one; the font's CIDs are
+// Unicode code points (UCS-2), so it maps every CID to itself. Call once per font made with
+// HPDF_GetFont(…, "UTF-8"). Remove it when libharu writes a valid map.
 Status fix_utf8_to_unicode(HpdfDoc& doc, HPDF_Font font);
 
-// libharu 2.3 embeds the components of a used composite glyph only one level deep, so nested
-// composites (DejaVu's "Ё", Vietnamese "ự", many CJK ideographs) lose their base glyph. Marks
-// every component of every used glyph as used, at any depth. Call it after the last text is
-// measured and before saving. Fails with ExitCode::internal when the font data cannot be read.
+// Workaround for a libharu 2.3 bug: it embeds the components of a used composite glyph only one
+// level deep, so nested composites (DejaVu's "Ё", Vietnamese "ự", many CJK ideographs) print
+// without their base glyph. Marks every component of every used glyph as used, at any depth. Call
+// it after the last text is shown or measured and before saving. Fails with ExitCode::internal
+// when the font data cannot be read. Remove it when libharu follows components recursively.
 Status tt_mark_nested_components(HpdfDoc& doc, HPDF_FontDef def);
 
 } // namespace bbbhook::util
