@@ -104,7 +104,13 @@ void append_local(std::string& out, int64_t local_s, char separator) {
     const int64_t days = floor_div(local_s, 86400);
     const auto secs = static_cast<unsigned>(local_s - days * 86400);
     const Civil c = civil_from_days(days);
-    fmt::format_to(std::back_inserter(out), "{:04}-", c.year);
+    if (c.year >= 0 && c.year <= 9999) {
+        append_2(out, static_cast<unsigned>(c.year) / 100);
+        append_2(out, static_cast<unsigned>(c.year) % 100);
+    } else {
+        fmt::format_to(std::back_inserter(out), "{:04}", c.year);
+    }
+    out += '-';
     append_2(out, c.month);
     out += '-';
     append_2(out, c.day);

@@ -1,6 +1,6 @@
 #include "bbbhook/report/csv.hpp"
 
-#include <fmt/format.h>
+#include <charconv>
 
 namespace bbbhook::report {
 
@@ -43,9 +43,28 @@ std::string_view csv_preamble(const CsvOptions& options) {
 }
 
 std::string format_hms(long long ms) {
+    std::string out;
+    append_hms(out, ms);
+    return out;
+}
+
+void append_integer(std::string& out, long long v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+}
+
+void append_hms(std::string& out, long long ms) {
     if (ms < 0) ms = 0;
-    long long s = ms / 1000;
-    return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    const long long s = ms / 1000;
+    append_integer(out, s / 3600);
+    const auto two = [&](long long v) {
+        out += ':';
+        out += static_cast<char>('0' + v / 10);
+        out += static_cast<char>('0' + v % 10);
+    };
+    two(s / 60 % 60);
+    two(s % 60);
 }
 
 } // namespace bbbhook::report

@@ -27,5 +27,9 @@ std::string_view csv_preamble(const CsvOptions& options);
 
 // A duration in milliseconds as h:mm:ss (hours not wrapped at 24: "27:03:09"); negative as 0:00:00.
 std::string format_hms(long long ms);
+// The same, appended to `out`.
+void append_hms(std::string& out, long long ms);
+// A decimal integer appended to `out` (std::to_chars: no locale, no allocation).
+void append_integer(std::string& out, long long v);
 
 } // namespace bbbhook::report

@@ -47,6 +47,16 @@ int64_t whole_seconds(int64_t ms) {
     return ms < 0 ? 0 : ms / 1000;
 }
 
+// One decimal, as "{:.1f}" would write it, for the values a percentage takes.
+void append_percent(std::string& out, double v) {
+    const auto tenths = static_cast<long long>(std::llround(v * 10.0));
+    if (tenths < 0) out += '-';
+    const long long abs = tenths < 0 ? -tenths : tenths;
+    append_integer(out, abs / 10);
+    out += '.';
+    out += static_cast<char>('0' + abs % 10);
+}
+
 double one_decimal(double v) {
     return std::round(v * 10.0) / 10.0;
 }
@@ -77,13 +87,14 @@ public:
             }
             switch (kind) {
             case Kind::text: append_csv_field(b, std::get<std::string>(cell)); break;
-            case Kind::integer: fmt::format_to(std::back_inserter(b), "{}", std::get<int64_t>(cell)); break;
-            case Kind::percent: fmt::format_to(std::back_inserter(b), "{:.1f}", std::get<double>(cell)); break;
+            case Kind::integer: append_integer(b, std::get<int64_t>(cell)); break;
+            case Kind::percent: append_percent(b, std::get<double>(cell)); break;
             case Kind::instant: m_clock.append_iso(b, std::get<int64_t>(cell)); break;
             case Kind::duration: {
                 int64_t ms = std::get<int64_t>(cell);
-                fmt::format_to(std::back_inserter(b), "{},", whole_seconds(ms));
-                b += format_hms(ms);
+                append_integer(b, whole_seconds(ms));
+                b += ',';
+                append_hms(b, ms);
                 break;
             }
             }
