@@ -128,6 +128,25 @@ LEFT JOIN (SELECT DISTINCT meeting_id, connection_id, person_id FROM intervals) 
 WHERE child.is_breakout = 1
 GROUP BY parent.id, COALESCE(pc.person_id, a.person_id);
 )sql",
+    // 2: breakout_attendance starts from the breakout rooms and maps each room's person back with
+    // one lookup in intervals' primary key. The first form joined all intervals (DISTINCT, then an
+    // automatic index) and scanned all attendance: 2.4 s on a million rows, for any report.
+    R"sql(
+DROP VIEW breakout_attendance;
+CREATE VIEW breakout_attendance AS
+SELECT parent.id AS meeting_id,
+       COALESCE((SELECT i.person_id FROM intervals AS i
+                 WHERE i.meeting_id = parent.id
+                   AND i.connection_id = rtrim(rtrim(cp.user_key, '0123456789'), '-') LIMIT 1),
+                a.person_id) AS person_id,
+       SUM(a.online_ms) AS breakout_ms, COUNT(DISTINCT child.id) AS rooms
+FROM meetings AS child
+CROSS JOIN attendance AS a ON a.meeting_id = child.id
+JOIN meetings AS parent ON parent.server_id = child.server_id AND parent.internal_id = child.parent_internal_id
+JOIN people AS cp ON cp.id = a.person_id
+WHERE child.is_breakout = 1
+GROUP BY 1, 2;
+)sql",
 };
 
 int user_version(util::Db& db) {

@@ -6,7 +6,7 @@
 
 namespace bbbhook::store {
 
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 
 // Opens the database and brings its schema to k_schema_version (in one transaction per step).
 // Fails with data when the file holds a newer schema than this bbbhook knows, cant_create/no_input
