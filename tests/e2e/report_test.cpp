@@ -539,3 +539,25 @@ TEST_CASE("-o puts the report in place only when it is complete", "[report][outp
     REQUIRE(report(dir / "db.sqlite", {"-o", (dir / "out.pdf").string()}).code == 0);
     CHECK(test::read_text(dir / "out.pdf").starts_with("%PDF-"));
 }
+
+TEST_CASE("a database of schema version 1 is refused until ingest migrates it", "[report][schema]") {
+    test::TempDir dir;
+    write_synthetic_database(dir / "db.sqlite");
+    {
+        // Version 1's breakout_attendance (the same rows, read through all intervals).
+        auto db = util::Db::open(dir / "db.sqlite");
+        REQUIRE(db);
+        db->exec("DROP VIEW breakout_attendance; CREATE VIEW breakout_attendance AS SELECT 0 AS meeting_id, "
+                 "0 AS person_id, 0 AS breakout_ms, 0 AS rooms WHERE 0; PRAGMA user_version = 1;");
+    }
+    auto old = report(dir / "db.sqlite", {"--format", "csv"});
+    CHECK(old.code == 65);
+    CHECK_THAT(old.err, Catch::Contains("needs migrating to 2: run `bbbhook ingest` once"));
+    test::TempDir journal;
+    auto ingest = test::run_ingest(journal.path(), dir / "db.sqlite");
+    INFO(ingest.err);
+    REQUIRE(ingest.code == 0);
+    auto now = report(dir / "db.sqlite", {"--format", "csv", "--meeting", "phys-2"});
+    REQUIRE(now.code == 0);
+    CHECK(joined(csv_column(now.out, "breakout_seconds")) == "0|0|600|0|0");
+}

@@ -27,6 +27,7 @@ struct Column {
     Kind kind = Kind::text;
     bool wide = false;   // a name or a title: gets the spare width in tables, wrapped if long
     bool detail = false; // for scripts only: in CSV and JSON, not in the PDF or terminal table
+    bool group = false;  // PDF: rows come grouped by it; shown when it changes and atop each page
 };
 
 using Cell = std::variant<std::monostate, int64_t, double, std::string>;

@@ -958,25 +958,43 @@ private:
             return {};
         }
         std::vector<std::vector<std::string>> wrapped(n);
-        std::vector<bool> is_wrapped(n);
-        for (size_t r = 0; r < m_doc.rows.size(); ++r) {
-            // Cells wider than their column are wrapped or shortened; the others are drawn as is.
+        std::vector<bool> is_wrapped(n), repeated(n);
+        size_t page_first = 0; // the first row on this page
+        // Lays out row r: which cells repeat the row above, which are wrapped; returns its height.
+        const auto measure = [&](size_t r) {
             size_t lines = 1;
             for (size_t c = 0; c < n; ++c) {
                 const PreparedCell& cell = m_cells[r * n + c];
-                is_wrapped[c] = em_to_pt(cell.em, t.size) > t.columns[c].width - 2 * t.pad_x + k_slack;
+                // A grouping column (the meeting) is shown when it changes and atop each page.
+                repeated[c] =
+                    m_doc.columns[c].group && r > page_first && cell_text(cell) == cell_text(m_cells[(r - 1) * n + c]);
+                // Cells wider than their column are wrapped or shortened; the others are drawn as is.
+                is_wrapped[c] = !repeated[c] && em_to_pt(cell.em, t.size) > t.columns[c].width - 2 * t.pad_x + k_slack;
                 if (!is_wrapped[c]) continue;
                 wrapped[c] = cell_lines(cell_text(cell), cell.em, t.columns[c], t, Style::regular);
                 lines = std::max(lines, wrapped[c].size());
             }
-            const double h = static_cast<double>(lines) * t.line_h + 2 * t.pad_y;
+            return static_cast<double>(lines) * t.line_h + 2 * t.pad_y;
+        };
+        for (size_t r = 0; r < m_doc.rows.size(); ++r) {
+            double h = measure(r);
             if (m_y - h < m_bottom) {
                 m_canvas.line(m_left, m_y, m_right, m_y, 0.6, k_rule);
                 if (auto s = new_page(); !s) return s;
                 draw_table_header(t);
+                page_first = r;
+                h = measure(r);
             }
             if (r % 2 == 1) m_canvas.fill_rect(m_left, m_y - h, content_width(), h, k_zebra);
+            // A thin rule between groups.
+            if (r > page_first)
+                for (size_t c = 0; c < n; ++c)
+                    if (m_doc.columns[c].group && !repeated[c]) {
+                        m_canvas.line(m_left, m_y, m_right, m_y, 0.4, k_rule);
+                        break;
+                    }
             for (size_t c = 0; c < n; ++c) {
+                if (repeated[c]) continue;
                 const PreparedCell& cell = m_cells[r * n + c];
                 const ColumnPlan& col = t.columns[c];
                 const Rgb color = cell.null ? k_faint : k_ink;
