@@ -61,7 +61,7 @@ const std::vector<ColumnSql>& person_meeting_columns() {
         {col("online", "Online", Kind::duration), "a.online_ms"},
         {col("percent", "% of meeting", Kind::percent), PERCENT},
         {col("joins", "Joins", Kind::integer), "a.joins"},
-        // Filled from breakout_times(): a subquery per row would double the query's time.
+        // Filled from BreakoutTimes: a subquery per row would double the query's time.
         {col("breakout", "In breakouts", Kind::duration, false, true), "0"},
         {col("talk", "Talk", Kind::duration), "a.talk_ms"},
         {col("webcam", "Webcam", Kind::duration), "a.webcam_ms"},
@@ -322,23 +322,41 @@ int64_t peak_concurrent(const std::vector<Connection>& connections) {
     return peak;
 }
 
-// Each person's time in breakout rooms, by (parent meeting, person): the breakout_attendance
-// view read once (60 ms for a million rows since schema version 2). Asking the view meeting by
-// meeting costs about 7 ms a meeting: 5 s for a full export.
-struct PairHash {
-    size_t operator()(const std::pair<int64_t, int64_t>& k) const {
-        return std::hash<int64_t>()(k.first * 1000003 ^ k.second);
+// Each person's time in breakout rooms, at the parent meeting (the breakout_attendance view),
+// asked meeting by meeting as rows come (they come grouped by meeting), and only for meetings
+// that had breakout rooms (schema 2's meetings_by_parent finds them): a report of a few meetings
+// does not compute the view for all of them (60 ms for a million rows).
+class BreakoutTimes {
+public:
+    explicit BreakoutTimes(util::Db& db)
+        : m_of_meeting(db, "SELECT person_id, breakout_ms FROM breakout_attendance WHERE meeting_id = ?") {
+        auto st = db.prepare("SELECT DISTINCT parent.id FROM meetings AS child JOIN meetings AS parent ON "
+                             "parent.server_id = child.server_id AND parent.internal_id = child.parent_internal_id "
+                             "WHERE child.is_breakout = 1");
+        while (st.step())
+            m_parents.insert(st.int64(0));
     }
-};
-using BreakoutTimes = std::unordered_map<std::pair<int64_t, int64_t>, int64_t, PairHash>;
 
-BreakoutTimes breakout_times(util::Db& db) {
-    BreakoutTimes times;
-    auto st = db.prepare("SELECT meeting_id, person_id, breakout_ms FROM breakout_attendance");
-    while (st.step())
-        times[{st.int64(0), st.int64(1)}] = st.int64(2);
-    return times;
-}
+    int64_t of(int64_t meeting, int64_t person) {
+        if (!m_parents.contains(meeting)) return 0;
+        if (meeting != m_meeting) {
+            m_meeting = meeting;
+            m_times.clear();
+            m_of_meeting.reset();
+            m_of_meeting.bind(1, meeting);
+            while (m_of_meeting.step())
+                m_times[m_of_meeting.int64(0)] = m_of_meeting.int64(1);
+        }
+        auto it = m_times.find(person);
+        return it == m_times.end() ? 0 : it->second;
+    }
+
+private:
+    util::Stmt m_of_meeting;
+    std::unordered_set<int64_t> m_parents;
+    int64_t m_meeting = 0;
+    std::unordered_map<int64_t, int64_t> m_times; // person -> ms, of m_meeting
+};
 
 // Merges a person's connections into presences (two tabs are one presence).
 std::vector<Presence> presences(std::vector<Connection> cs) {
@@ -459,8 +477,8 @@ Totals run_query(util::Db& db, View view, const Filters& filters, const std::fun
     auto st = db.prepare(sql.text);
     sql.bind(st);
 
-    BreakoutTimes breakouts;
-    if (view == View::person_meeting) breakouts = breakout_times(db);
+    std::optional<BreakoutTimes> breakouts;
+    if (view == View::person_meeting) breakouts.emplace(db);
     std::optional<util::Stmt> connections;
     if (view == View::meeting)
         connections.emplace(db, "SELECT person_id, joined_ms, left_ms FROM intervals WHERE meeting_id = ?");
@@ -485,10 +503,7 @@ Totals run_query(util::Db& db, View view, const Filters& filters, const std::fun
         for (size_t i = 0; i < columns.size(); ++i)
             read_cell(st, static_cast<int>(i), columns[i].column.kind, row[i]);
         const int64_t mid = st.int64(base), pid = st.int64(base + 1);
-        if (breakout >= 0) {
-            auto it = breakouts.find({mid, pid});
-            row[static_cast<size_t>(breakout)] = it == breakouts.end() ? int64_t{0} : it->second;
-        }
+        if (breakout >= 0) row[static_cast<size_t>(breakout)] = breakouts->of(mid, pid);
         if (peak >= 0) {
             const auto* last = std::get_if<int64_t>(&row[static_cast<size_t>(end)]);
             row[static_cast<size_t>(peak)] = peak_concurrent(connections_of(*connections, mid, last ? *last : 0));
