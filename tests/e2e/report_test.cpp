@@ -544,10 +544,11 @@ TEST_CASE("a database of schema version 1 is refused until ingest migrates it", 
     test::TempDir dir;
     write_synthetic_database(dir / "db.sqlite");
     {
-        // Version 1's breakout_attendance (the same rows, read through all intervals).
+        // As version 1 was: without meetings_by_parent, another breakout_attendance.
         auto db = util::Db::open(dir / "db.sqlite");
         REQUIRE(db);
-        db->exec("DROP VIEW breakout_attendance; CREATE VIEW breakout_attendance AS SELECT 0 AS meeting_id, "
+        db->exec("DROP INDEX meetings_by_parent; DROP VIEW breakout_attendance; "
+                 "CREATE VIEW breakout_attendance AS SELECT 0 AS meeting_id, "
                  "0 AS person_id, 0 AS breakout_ms, 0 AS rooms WHERE 0; PRAGMA user_version = 1;");
     }
     auto old = report(dir / "db.sqlite", {"--format", "csv"});
