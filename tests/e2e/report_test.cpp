@@ -562,3 +562,35 @@ TEST_CASE("a database of schema version 1 is refused until ingest migrates it", 
     REQUIRE(now.code == 0);
     CHECK(joined(csv_column(now.out, "breakout_seconds")) == "0|0|600|0|0");
 }
+
+TEST_CASE("progress shows on stderr when it is a terminal, never in a pipe", "[report][progress]") {
+    test::TempDir dir;
+    write_synthetic_database(dir / "db.sqlite");
+    {
+        // 5,000 more people in Lecture 2: enough rows for the progress line (every 4,096 rows).
+        auto db = util::Db::open(dir / "db.sqlite");
+        REQUIRE(db);
+        db->exec(R"sql(
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+INSERT INTO people (id, server_id, user_key, external_user_id, name) SELECT 1000 + i, 1, 'w_x' || i, 'x' || i,
+       'Person ' || i FROM n;
+INSERT INTO attendance (meeting_id, person_id, name, role, first_join_ms, last_leave_ms, online_ms, joins, talk_ms,
+                        webcam_ms, presenter_ms, chat_messages, raise_hands, reactions, poll_votes)
+SELECT 2, id, name, 'VIEWER', 1792875600000, 1792879200000, 3600000, 1, 0, 0, 0, 0, 0, 0, 0
+FROM people WHERE id > 1000;
+)sql");
+    }
+    const auto config = dir / "empty.conf";
+    test::write_text(config, "");
+    const std::string command =
+        fmt::format("{} --config {} report --database {} -o {}", test::bbbhook_binary().string(), config.string(),
+                    (dir / "db.sqlite").string(), (dir / "out.csv").string());
+    // script(1) runs the command on a pseudo-terminal: stderr is a TTY there.
+    auto tty = test::run({"/usr/bin/script", "-qec", command, "/dev/null"});
+    REQUIRE(tty.code == 0);
+    CHECK_THAT(tty.out, Catch::Contains("report: 4096 rows"));
+    auto pipe = report(dir / "db.sqlite", {"-o", (dir / "out2.csv").string()});
+    REQUIRE(pipe.code == 0);
+    CHECK(pipe.err.find("report: ") == std::string::npos);
+    CHECK(test::read_text(dir / "out.csv") == test::read_text(dir / "out2.csv"));
+}
