@@ -11,7 +11,7 @@ namespace {
 
 struct ReportArgs {
     report::ReportOptions options;
-    std::string format, output, paper = "a4", font, bold_font;
+    std::string format, output, paper = "a4", font;
     std::vector<std::string> cjk_fonts;
     bool landscape = false, no_timeline = false;
 };
@@ -36,7 +36,7 @@ void setup_report(CLI::App& sub, cli::Context& ctx) {
         ->option_text("VIEW");
     sub.add_option("-f,--format", a.format,
                    "csv, json, ndjson, pdf or table [default: from -o's extension, else table on a terminal, else csv]")
-        ->check(CLI::IsMember({"csv", "json", "ndjson", "pdf", "table"}, CLI::ignore_case).description(""))
+        ->transform(CLI::IsMember({"csv", "json", "ndjson", "pdf", "table"}, CLI::ignore_case).description(""))
         ->type_name("FORMAT");
     sub.add_option("-o,--output", a.output, "Write to FILE, put in place only when complete [default: stdout]")
         ->type_name("FILE");
@@ -84,7 +84,7 @@ void setup_report(CLI::App& sub, cli::Context& ctx) {
     auto* looks = "Output";
     sub.add_flag("--bom", o.bom, "CSV: start with a UTF-8 byte order mark (for Excel)")->group(looks);
     sub.add_option("--paper", a.paper, "PDF: a4 or letter [default: a4]")
-        ->check(CLI::IsMember({"a4", "letter"}, CLI::ignore_case).description(""))
+        ->transform(CLI::IsMember({"a4", "letter"}, CLI::ignore_case).description(""))
         ->type_name("SIZE")
         ->group(looks);
     sub.add_flag("--landscape", a.landscape, "PDF: landscape pages (more room for columns)")->group(looks);
@@ -106,19 +106,15 @@ void setup_report(CLI::App& sub, cli::Context& ctx) {
         auto config = ctx.load_config(cli::Context::Sources::ignore);
         report::ReportOptions options = a.options;
         options.database = config.database;
-        if (!a.format.empty()) {
-            std::string fmt_name = a.format;
-            for (char& c : fmt_name)
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            options.format = fmt_name == "csv"      ? report::Format::csv
-                             : fmt_name == "json"   ? report::Format::json
-                             : fmt_name == "ndjson" ? report::Format::ndjson
-                             : fmt_name == "pdf"    ? report::Format::pdf
+        if (!a.format.empty()) // lowercase already (IsMember with ignore_case as a transform)
+            options.format = a.format == "csv"      ? report::Format::csv
+                             : a.format == "json"   ? report::Format::json
+                             : a.format == "ndjson" ? report::Format::ndjson
+                             : a.format == "pdf"    ? report::Format::pdf
                                                     : report::Format::table;
-        }
         if (!a.output.empty() && a.output != "-") options.output = a.output;
         options.timelines = !a.no_timeline;
-        options.pdf.paper = a.paper == "letter" || a.paper == "LETTER" ? report::Paper::letter : report::Paper::a4;
+        options.pdf.paper = a.paper == "letter" ? report::Paper::letter : report::Paper::a4; // made lowercase
         options.pdf.orientation = a.landscape ? report::Orientation::landscape : report::Orientation::portrait;
         if (!a.font.empty()) {
             options.pdf.font = a.font;

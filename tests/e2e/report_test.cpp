@@ -473,7 +473,7 @@ TEST_CASE("a PDF report holds every script, the filters, page numbers and a time
     test::TempDir dir;
     write_synthetic_database(dir / "db.sqlite");
     auto r = report(dir / "db.sqlite", {"-o", (dir / "out.pdf").string(), "--tz", "Europe/Athens", "--course", "42",
-                                        "--include-open", "--landscape", "--paper", "letter"});
+                                        "--include-open", "--landscape", "--paper", "Letter", "-f", "PDF"});
     INFO(r.err);
     REQUIRE(r.code == 0);
     auto text = pdftotext(dir / "out.pdf");
@@ -487,7 +487,7 @@ TEST_CASE("a PDF report holds every script, the filters, page numbers and a time
     CHECK_THAT(text, Catch::Contains("Page 1 of"));
     auto info = test::run({"/usr/bin/pdfinfo", (dir / "out.pdf").string()});
     REQUIRE(info.code == 0);
-    CHECK_THAT(info.out, Catch::Contains("792 x 612 pts")); // letter, landscape
+    CHECK_THAT(info.out, Catch::Contains("792 x 612 pts")); // letter (given as Letter), landscape
 }
 
 TEST_CASE("bad input gets one line naming the problem and a documented exit code", "[report][errors]") {
@@ -522,7 +522,7 @@ TEST_CASE("bad input gets one line naming the problem and a documented exit code
     CHECK(r.code == 73);
 }
 
-TEST_CASE("-o puts the report in place only when it is complete", "[report][output]") {
+TEST_CASE("report -o puts the file in place only when it is complete", "[report][output]") {
     test::TempDir dir;
     write_synthetic_database(dir / "db.sqlite");
     test::write_text(dir / "out.pdf", "the previous report");
