@@ -165,18 +165,6 @@ private:
     int m_conditions = 0;
 };
 
-std::string upper_ascii(std::string s) {
-    for (char& c : s)
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    return s;
-}
-
-std::string lower_ascii(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
-
 void meeting_filters(Sql& sql, const Filters& f) {
     if (f.from_ms) sql.where(START " >= ?", {*f.from_ms});
     if (f.to_ms) sql.where(START " < ?", {*f.to_ms});
@@ -184,7 +172,7 @@ void meeting_filters(Sql& sql, const Filters& f) {
         sql.where("(m.external_id = ? OR m.internal_id = ? OR instr(bbbhook_fold(m.name), ?) > 0)",
                   {f.meeting, f.meeting, util::fold_for_search(f.meeting)});
     if (!f.course.empty()) sql.where("m.moodle_course_id = ?", {f.course});
-    if (!f.server.empty()) sql.where("s.domain = ?", {lower_ascii(f.server)});
+    if (!f.server.empty()) sql.where("s.domain = lower(?)", {f.server});
     if (!f.include_open) sql.where("m.finalized = 1", {});
     if (!f.include_breakouts) sql.where("m.is_breakout = 0", {});
 }
@@ -199,7 +187,7 @@ void person_filters(Sql& sql, const Filters& f) {
         sql.where("(instr(bbbhook_fold(a.name), ?) > 0 OR instr(bbbhook_fold(p.name), ?) > 0)", {key, key});
     }
     if (!f.user_id.empty()) sql.where("(p.external_user_id = ? OR p.user_key = ?)", {f.user_id, f.user_id});
-    if (!f.role.empty()) sql.where("a.role = ?", {upper_ascii(f.role)});
+    if (!f.role.empty()) sql.where("a.role = upper(?)", {f.role});
     if (f.min_minutes) sql.where("a.online_ms >= ?", {static_cast<int64_t>(std::ceil(*f.min_minutes * 60000.0))});
     if (f.min_percent) sql.where(PERCENT " >= ?", {*f.min_percent});
 }

@@ -75,14 +75,13 @@ Result<Output> open_output(const ReportOptions& o) {
 } // namespace
 
 std::optional<Format> format_of(const std::filesystem::path& file) {
-    auto ext = file.extension().string();
-    for (char& c : ext)
-        c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (ext == ".csv") return Format::csv;
-    if (ext == ".json") return Format::json;
-    if (ext == ".ndjson" || ext == ".jsonl") return Format::ndjson;
-    if (ext == ".pdf") return Format::pdf;
-    if (ext == ".txt") return Format::table;
+    const auto ext = file.extension().string();
+    const auto is = [&](std::string_view e) { return util::iequals(ext, e); };
+    if (is(".csv")) return Format::csv;
+    if (is(".json")) return Format::json;
+    if (is(".ndjson") || is(".jsonl")) return Format::ndjson;
+    if (is(".pdf")) return Format::pdf;
+    if (is(".txt")) return Format::table;
     return std::nullopt;
 }
 
@@ -117,14 +116,10 @@ Result<size_t> run(ReportOptions o) {
                           fmt::format("--from {} --to {}: the range is empty (--to is exclusive for a date-time and "
                                       "means the whole day for a date)",
                                       util::printable(o.from), util::printable(o.to)));
-    if (!o.filters.role.empty()) {
-        std::string r = o.filters.role;
-        for (char& c : r)
-            c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        if (r != "moderator" && r != "viewer")
-            return make_error(ExitCode::usage, fmt::format("--role '{}': expected moderator or viewer",
-                                                           util::printable(o.filters.role)));
-    }
+    const std::string& role = o.filters.role;
+    if (!role.empty() && !util::iequals(role, "moderator") && !util::iequals(role, "viewer"))
+        return make_error(ExitCode::usage,
+                          fmt::format("--role '{}': expected moderator or viewer", util::printable(role)));
 
     // 3. The database, read-only (ingest may be writing it: WAL lets both go on).
     std::error_code ec;
