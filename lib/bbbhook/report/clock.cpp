@@ -43,8 +43,21 @@ void append_2(std::string& out, unsigned v) {
 
 } // namespace
 
+ScopedTimeZone::ScopedTimeZone(std::string_view tz) {
+    if (const char* old = std::getenv("TZ")) m_old = old;
+    if (!tz.empty()) ::setenv("TZ", std::string(tz).c_str(), 1);
+    ::tzset();
+}
+
+ScopedTimeZone::~ScopedTimeZone() {
+    if (m_old)
+        ::setenv("TZ", m_old->c_str(), 1);
+    else
+        ::unsetenv("TZ");
+    ::tzset();
+}
+
 struct LocalClock::State {
-    std::optional<std::string> old_tz;
     // A direct-mapped cache: UTC hour -> offset, valid when the whole hour has one offset.
     struct Slot {
         int64_t hour = INT64_MIN;
@@ -60,10 +73,7 @@ struct LocalClock::State {
     }
 };
 
-LocalClock::LocalClock(std::string_view tz) : m_state(std::make_unique<State>()) {
-    if (const char* old = std::getenv("TZ")) m_state->old_tz = old;
-    if (!tz.empty()) ::setenv("TZ", std::string(tz).c_str(), 1);
-    ::tzset();
+LocalClock::LocalClock(std::string_view tz) : m_zone(tz), m_state(std::make_unique<State>()) {
     if (!tz.empty()) {
         m_zone_name = std::string(tz);
     } else if (const char* env = std::getenv("TZ"); env && *env) {
@@ -77,13 +87,7 @@ LocalClock::LocalClock(std::string_view tz) : m_state(std::make_unique<State>())
     }
 }
 
-LocalClock::~LocalClock() {
-    if (m_state->old_tz)
-        ::setenv("TZ", m_state->old_tz->c_str(), 1);
-    else
-        ::unsetenv("TZ");
-    ::tzset();
-}
+LocalClock::~LocalClock() = default;
 
 int LocalClock::offset_seconds(int64_t utc_ms) {
     const int64_t utc_s = floor_div(utc_ms, 1000);

@@ -4,10 +4,25 @@
 // and cached; the calendar arithmetic is done here.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace bbbhook::report {
+
+// Sets TZ for the life of the object and puts the old value back. libstdc++ 12 has no
+// std::chrono::tzdb; the C library's zone code is what reads /usr/share/zoneinfo here. Not
+// thread-safe: a report is computed on one thread. `tz` "" keeps the current zone.
+class ScopedTimeZone {
+public:
+    explicit ScopedTimeZone(std::string_view tz);
+    ~ScopedTimeZone();
+    ScopedTimeZone(const ScopedTimeZone&) = delete;
+    ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;
+
+private:
+    std::optional<std::string> m_old;
+};
 
 class LocalClock {
 public:
@@ -34,6 +49,7 @@ public:
 
 private:
     struct State;
+    ScopedTimeZone m_zone;
     std::unique_ptr<State> m_state;
     std::string m_zone_name;
 };

@@ -6,35 +6,12 @@
 #include <filesystem>
 #include <optional>
 
+#include "bbbhook/report/clock.hpp"
 #include "bbbhook/util/text.hpp"
 
 namespace bbbhook::report {
 
 namespace {
-
-// Sets TZ for the life of the object and puts the old value back. libstdc++ 12 has no
-// std::chrono::tzdb; the C library's zone code is what reads /usr/share/zoneinfo here. Not
-// thread-safe: the report is computed on one thread.
-class ScopedTimeZone {
-public:
-    explicit ScopedTimeZone(std::string_view tz) {
-        if (const char* old = std::getenv("TZ")) m_old = old;
-        if (!tz.empty()) ::setenv("TZ", std::string(tz).c_str(), 1);
-        ::tzset();
-    }
-    ~ScopedTimeZone() {
-        if (m_old)
-            ::setenv("TZ", m_old->c_str(), 1);
-        else
-            ::unsetenv("TZ");
-        ::tzset();
-    }
-    ScopedTimeZone(const ScopedTimeZone&) = delete;
-    ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;
-
-private:
-    std::optional<std::string> m_old;
-};
 
 bool read_number(std::string_view s, size_t pos, size_t len, int& out) {
     if (pos + len > s.size()) return false;
@@ -174,12 +151,7 @@ Result<int64_t> parse_bound(std::string_view text, std::string_view tz, Bound bo
 }
 
 std::string format_local(int64_t utc_ms, std::string_view tz) {
-    ScopedTimeZone zone(tz);
-    std::time_t t = static_cast<std::time_t>(utc_ms / 1000 - (utc_ms % 1000 < 0 ? 1 : 0));
-    std::tm local{};
-    ::localtime_r(&t, &local);
-    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", local.tm_year + 1900, local.tm_mon + 1, local.tm_mday,
-                       local.tm_hour, local.tm_min, local.tm_sec);
+    return LocalClock(tz).local(utc_ms);
 }
 
 } // namespace bbbhook::report
