@@ -307,3 +307,67 @@ TEST_CASE("Expect: 100-continue is answered, or refused before the body is sent"
     CHECK(serve.stop() == 0);
     CHECK(serve.journal().records.size() == 1);
 }
+
+TEST_CASE("requests on one kept-alive connection, pipelined or in pieces, are answered in order", "[serve]") {
+    Serve serve;
+    serve.start();
+    auto callback = [&](int n, bool close) {
+        std::string body = bearer_body(n);
+        return fmt::format("POST /hooks/bearer-global HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: Bearer {}\r\n"
+                           "Content-Length: {}\r\n{}\r\n{}",
+                           test::k_fixture_secret, body.size(), close ? "Connection: close\r\n" : "", body);
+    };
+    const std::string unknown = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    auto statuses = [](const std::string& received) {
+        std::vector<int> out;
+        for (size_t at = received.find("HTTP/1.1 "); at != std::string::npos; at = received.find("HTTP/1.1 ", at + 1))
+            out.push_back(std::atoi(received.c_str() + at + 9));
+        return out;
+    };
+
+    // Three requests in one write: the server must not lose the ones behind the first.
+    auto pipelined = test::converse(serve.port, {callback(1, false) + unknown + callback(2, true)});
+    CHECK(pipelined.closed_by_peer);
+    CHECK(statuses(pipelined.received) == std::vector<int>{200, 404, 200});
+
+    // The same conversation cut into 50-byte pieces: headers and bodies span many reads.
+    std::string all = callback(3, false) + unknown + callback(4, true);
+    std::vector<std::string> pieces;
+    for (size_t i = 0; i < all.size(); i += 50)
+        pieces.push_back(all.substr(i, 50));
+    auto trickled = test::converse(serve.port, pieces, 2ms);
+    CHECK(trickled.closed_by_peer);
+    CHECK(statuses(trickled.received) == std::vector<int>{200, 404, 200});
+
+    CHECK(serve.stop() == 0);
+    auto journal = serve.journal();
+    REQUIRE(journal.records.size() == 4);
+    for (int i = 0; i < 4; ++i)
+        CHECK(journal.records[static_cast<size_t>(i)].body == bearer_body(i + 1));
+}
+
+TEST_CASE("a connection idle or too slow for read_timeout is closed, and nothing is journaled", "[serve]") {
+    Serve serve("read_timeout = \"1s\"");
+    serve.start();
+    // Nothing sent at all; half a header; a whole header but only half of the body.
+    std::string body = bearer_body(1);
+    std::string head = fmt::format("POST /hooks/bearer-global HTTP/1.1\r\nHost: x\r\n"
+                                   "Content-Type: application/x-www-form-urlencoded\r\nAuthorization: Bearer {}\r\n"
+                                   "Content-Length: {}\r\n\r\n",
+                                   test::k_fixture_secret, body.size());
+    for (const std::string& partial : {std::string(), head.substr(0, 30), head + body.substr(0, body.size() / 2)}) {
+        INFO("sent: " << partial.size() << " bytes");
+        auto c = test::converse(serve.port, {partial}, 0ms, 10s);
+        CHECK(c.closed_by_peer);
+        CHECK(c.received.empty()); // closed without an answer: there is no request to answer
+        CHECK(c.elapsed >= 900ms);
+    }
+    // A kept-alive connection is answered, then closed once it has been idle for read_timeout.
+    auto kept = test::converse(serve.port, {head + body}, 0ms, 10s);
+    CHECK(kept.closed_by_peer);
+    CHECK(kept.received.starts_with("HTTP/1.1 200 OK"));
+    CHECK(kept.elapsed >= 900ms);
+    CHECK(serve.stop() == 0);
+    CHECK(serve.journal().records.size() == 1);
+}

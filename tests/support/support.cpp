@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sstream>
 #include <stdexcept>
@@ -277,6 +278,37 @@ RawResponse send_raw_slowly(int port, std::string_view first, std::string_view r
     std::this_thread::sleep_for(pause);
     send_all(fd, rest);
     return read_response(fd, std::chrono::seconds(10));
+}
+
+Conversation converse(int port, const std::vector<std::string>& pieces, std::chrono::milliseconds pause,
+                      std::chrono::milliseconds timeout) {
+    Conversation c;
+    int fd = connect_loopback(port, false);
+    if (fd < 0) return c;
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto start = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < pieces.size(); ++i) {
+        if (i > 0 && pause.count() > 0) std::this_thread::sleep_for(pause);
+        send_all(fd, pieces[i]);
+    }
+    auto deadline = start + timeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        char buf[65536];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            c.closed_by_peer = true;
+            break;
+        }
+        c.received.append(buf, static_cast<size_t>(n));
+    }
+    c.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    ::close(fd);
+    return c;
 }
 
 RawResponse http(int port, std::string_view method, std::string_view target, std::string_view body,

@@ -77,6 +77,17 @@ RawResponse send_raw(int port, std::string_view bytes, std::chrono::milliseconds
                      bool ipv6 = false);
 // Like send_raw, but writes `first`, waits `pause`, then writes `rest` (a slow client).
 RawResponse send_raw_slowly(int port, std::string_view first, std::string_view rest, std::chrono::milliseconds pause);
+// What a connection received until the peer closed it (or the timeout passed).
+struct Conversation {
+    std::string received;
+    bool closed_by_peer = false;
+    std::chrono::milliseconds elapsed{0}; // from the first byte sent to the close (or the timeout)
+};
+// Connects to 127.0.0.1:port, sends `pieces` one after the other (`pause` between them) and
+// reads everything until the server closes the connection or `timeout` passes.
+Conversation converse(int port, const std::vector<std::string>& pieces,
+                      std::chrono::milliseconds pause = std::chrono::milliseconds(0),
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // A request built from parts, sent with send_raw.
 RawResponse http(int port, std::string_view method, std::string_view target, std::string_view body = {},
                  const std::vector<std::pair<std::string, std::string>>& headers = {});

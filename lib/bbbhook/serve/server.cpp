@@ -41,7 +41,8 @@ constexpr size_t k_header_limit = 16 * 1024;
 // Each connection lives on one single-threaded io_context, so it needs no strand.
 using Executor = asio::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
-using Stream = beast::basic_stream<tcp, Executor>;
+using Timer =
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
 // The answer to nearly every callback, preformatted.
 constexpr std::string_view k_ok_response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -241,12 +242,93 @@ struct CallbackServer::Impl {
 
 namespace {
 
-// One connection: read a request (header, then body), answer it, and repeat while kept alive.
-// All of its handlers run on its own strand.
+// Beast's HTTP/1 request parser, keeping only what serve needs, in buffers owned by the
+// connection: after the first request, parsing the next one allocates nothing.
+struct RequestParts {
+    http::verb method = http::verb::unknown;
+    std::string method_text, target, content_type, authorization, expect, body;
+    std::string header_text; // every field as name '\0' value '\0', for the quarantine
+
+    void clear() {
+        method = http::verb::unknown;
+        for (auto* s : {&method_text, &target, &content_type, &authorization, &expect, &body, &header_text})
+            s->clear();
+    }
+    std::vector<std::pair<std::string, std::string>> headers() const {
+        std::vector<std::pair<std::string, std::string>> out;
+        std::string_view rest = header_text;
+        while (!rest.empty()) {
+            size_t a = rest.find('\0'), b = rest.find('\0', a + 1);
+            out.emplace_back(rest.substr(0, a), rest.substr(a + 1, b - a - 1));
+            rest.remove_prefix(b + 1);
+        }
+        return out;
+    }
+};
+
+class RequestParser final : public http::basic_parser<true> {
+public:
+    RequestParser(RequestParts& parts, uint64_t max_body) : m_parts(parts) {
+        m_parts.clear();
+        body_limit(max_body);
+        header_limit(k_header_limit);
+        eager(true);
+    }
+
+private:
+    void on_request_impl(http::verb method, std::string_view method_text, std::string_view target, int,
+                         beast::error_code&) override {
+        m_parts.method = method;
+        m_parts.method_text = method_text;
+        m_parts.target = target;
+    }
+    void on_response_impl(int, std::string_view, int, beast::error_code& ec) override {
+        ec = http::error::bad_version; // never called for a request parser
+    }
+    void on_field_impl(http::field field, std::string_view name, std::string_view value, beast::error_code&) override {
+        // The first of repeated fields counts, as with Beast's own request containers.
+        auto keep = [&](std::string& into) {
+            if (into.empty()) into = value;
+        };
+        if (field == http::field::content_type)
+            keep(m_parts.content_type);
+        else if (field == http::field::authorization)
+            keep(m_parts.authorization);
+        else if (field == http::field::expect)
+            keep(m_parts.expect);
+        m_parts.header_text.append(name).append(1, '\0').append(value).append(1, '\0');
+    }
+    void on_header_impl(beast::error_code&) override {}
+    void on_body_init_impl(const boost::optional<uint64_t>& length, beast::error_code&) override {
+        if (length) m_parts.body.reserve(static_cast<size_t>(*length)); // within body_limit
+    }
+    size_t on_body_impl(std::string_view bytes, beast::error_code&) override {
+        m_parts.body.append(bytes);
+        return bytes.size();
+    }
+    void on_chunk_header_impl(uint64_t, std::string_view, beast::error_code&) override {}
+    size_t on_chunk_body_impl(uint64_t, std::string_view bytes, beast::error_code&) override {
+        m_parts.body.append(bytes);
+        return bytes.size();
+    }
+    void on_finish_impl(beast::error_code&) override {}
+
+    RequestParts& m_parts;
+};
+
+// One connection: read a request, answer it, and repeat while kept alive. All of its handlers
+// run on its io_context's single thread.
+//
+// The hot path makes no asynchronous call that it can avoid: the socket is non-blocking, bytes
+// are received and answers sent directly, and the connection waits for readiness only when the
+// socket would block (reading until EAGAIN first, as edge-triggered epoll needs). Timeouts are
+// one timer per connection, re-armed lazily: moving the deadline is a store, not a timer-queue
+// operation.
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(Socket socket, CallbackServer::Impl& server)
-        : m_server(server), m_stream(std::move(socket)), m_counters(&server.no_source_counters) {}
+        : m_server(server), m_socket(std::move(socket)), m_timer(m_socket.get_executor()),
+          m_counters(&server.no_source_counters) {}
 
     ~Session() {
         std::lock_guard lk(m_server.sessions_mutex);
@@ -259,101 +341,133 @@ public:
             m_server.sessions.emplace(this, weak_from_this());
         }
         beast::error_code ec;
-        auto peer = m_stream.socket().remote_endpoint(ec);
+        auto peer = m_socket.remote_endpoint(ec);
+        if (!ec) m_socket.set_option(tcp::no_delay(true), ec);
+        if (!ec) m_socket.non_blocking(true, ec);
         if (ec) return close();
         m_remote = endpoint_text(peer); // once per connection, not per request
-        m_stream.socket().set_option(tcp::no_delay(true), ec);
-        read_header();
+        begin_request();
+        arm_timer();
     }
 
-    auto executor() { return m_stream.get_executor(); }
+    auto executor() { return m_socket.get_executor(); }
 
     // At shutdown: a connection waiting for a new request is closed; one in the middle of a
-    // request finishes it first (on_write then closes it).
+    // request finishes it first (after_write then closes it).
     void stop_if_idle() {
         if (m_waiting_for_request && m_buffer.size() == 0 && !(m_parser && m_parser->got_some())) close();
     }
 
 private:
-    void read_header() {
-        if (m_server.stopping) return close();
-        m_parser.emplace();
-        m_parser->body_limit(m_server.config.max_body);
-        m_parser->header_limit(k_header_limit);
-        m_waiting_for_request = true;
-        m_stream.expires_after(m_server.config.read_timeout);
-        http::async_read_header(m_stream, m_buffer, *m_parser,
-                                beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    using Clock = std::chrono::steady_clock;
+
+    void set_deadline(Clock::duration d) { m_deadline = Clock::now() + d; }
+
+    void arm_timer() {
+        if (m_closed) return;
+        auto next = m_deadline == Clock::time_point::max() ? Clock::now() + m_server.config.read_timeout : m_deadline;
+        m_timer.expires_at(next);
+        m_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec || self->m_closed) return;
+            if (Clock::now() >= self->m_deadline) return self->close(); // idle, or too slow
+            self->arm_timer();
+        });
     }
 
-    // Errors while reading: nothing to answer when the peer went away or was idle too long.
-    bool read_failed(beast::error_code ec) {
-        if (!ec) return false;
+    void begin_request() {
+        if (m_server.stopping) return close();
+        m_parser.emplace(m_parts, m_server.config.max_body);
+        m_header_seen = false;
+        m_head = false;
+        m_waiting_for_request = true;
+        set_deadline(m_server.config.read_timeout);
+        read_more();
+    }
+
+    // Parses what is buffered and receives more until a request is complete (or the socket
+    // would block, or the request failed).
+    void read_more() {
+        for (;;) {
+            if (m_buffer.size() > 0 && !parse()) return;
+            beast::error_code ec;
+            size_t n = m_socket.read_some(m_buffer.prepare(k_read_size), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                m_socket.async_wait(Socket::wait_read, [self = shared_from_this()](beast::error_code wec) {
+                    if (wec || self->m_closed) return self->close();
+                    self->read_more();
+                });
+                return;
+            }
+            if (ec) return close(); // end of stream (also in the middle of a request), reset
+            m_buffer.commit(n);
+        }
+    }
+
+    // Returns true when more bytes are needed; false when the request moved on (answered,
+    // being journaled, refused, or the connection closed).
+    bool parse() {
+        beast::error_code ec;
+        m_buffer.consume(m_parser->put(m_buffer.data(), ec));
+        if (ec == http::error::need_more) ec = {};
+        if (ec) {
+            // The request line is known even when the header is refused (413 on Content-Length):
+            // count the answer for its source.
+            attribute_to_source();
+            refuse_malformed(ec);
+            return false;
+        }
+        if (!m_header_seen && m_parser->is_header_done()) {
+            m_header_seen = true;
+            m_waiting_for_request = false;
+            m_counters = &m_server.no_source_counters;
+            if (!m_parser->is_done() && util::iequals(m_parts.expect, "100-continue")) {
+                // A client that waits for "100 Continue" gets it, unless the request is refused anyway.
+                if (auto early = early_refusal()) {
+                    attribute_to_source();
+                    respond(early->first, early->second, Close::yes);
+                    return false;
+                }
+                static const std::string k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+                set_deadline(k_write_timeout);
+                asio::async_write(m_socket, asio::buffer(k_continue),
+                                  [self = shared_from_this()](beast::error_code wec, size_t) {
+                                      if (wec) return self->close();
+                                      self->set_deadline(self->m_server.config.read_timeout);
+                                      self->read_more();
+                                  });
+                return false;
+            }
+        }
+        if (m_parser->is_done()) {
+            handle();
+            return false;
+        }
+        return true;
+    }
+
+    void refuse_malformed(beast::error_code ec) {
         if (ec == http::error::body_limit)
             respond(413, fmt::format("request body larger than {}", util::format_size(m_server.config.max_body)),
                     Close::yes);
         else if (ec == http::error::header_limit)
             respond(431, "request header larger than 16 KiB", Close::yes);
-        else if (&ec.category() == &http::make_error_code(http::error::end_of_stream).category() &&
-                 ec != http::error::end_of_stream && ec != http::error::partial_message)
-            respond(400, fmt::format("malformed request: {}", ec.message()), Close::yes);
         else
-            close(); // end of stream, reset, timeout, shutdown
-        return true;
-    }
-
-    void on_header(beast::error_code ec, size_t) {
-        m_waiting_for_request = false;
-        m_counters = &m_server.no_source_counters;
-        if (ec) {
-            // The request line is known even when the header is refused (413 on Content-Length):
-            // count the answer for its source.
-            attribute_to_source();
-            read_failed(ec);
-            return;
-        }
-        auto& req = m_parser->get();
-        // A client that waits for "100 Continue" gets it, unless the request is refused anyway.
-        if (util::iequals(req[http::field::expect], "100-continue")) {
-            if (auto early = early_refusal(req)) {
-                attribute_to_source();
-                return respond(early->first, early->second, Close::yes);
-            }
-            static const std::string k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
-            m_stream.expires_after(k_write_timeout);
-            return asio::async_write(m_stream, asio::buffer(k_continue),
-                                     [self = shared_from_this()](beast::error_code wec, size_t) {
-                                         if (wec) return self->close();
-                                         self->m_stream.expires_after(self->m_server.config.read_timeout);
-                                         self->read_body();
-                                     });
-        }
-        read_body();
+            respond(400, fmt::format("malformed request: {}", ec.message()), Close::yes);
     }
 
     void attribute_to_source() {
-        if (auto target = m_parser->get().target(); !target.empty())
-            if (const Source* src = m_server.sources.current().find(bbb::split_callback_target(target).path))
+        if (!m_parts.target.empty())
+            if (const Source* src = m_server.sources.current().find(bbb::split_callback_target(m_parts.target).path))
                 m_counters = src->counters;
     }
 
-    void read_body() {
-        http::async_read(m_stream, m_buffer, *m_parser,
-                         beast::bind_front_handler(&Session::on_body, shared_from_this()));
-    }
-
-    void on_body(beast::error_code ec, size_t) {
-        if (read_failed(ec)) return;
-        handle();
-    }
-
     // A refusal that does not need the body (for "Expect: 100-continue"), else nullopt.
-    std::optional<std::pair<int, std::string>> early_refusal(const http::request<http::string_body>& req) {
-        auto path = bbb::split_callback_target(req.target()).path;
+    std::optional<std::pair<int, std::string>> early_refusal() {
+        auto path = bbb::split_callback_target(m_parts.target).path;
         const Source* src = m_server.sources.current().find(path);
         if (!src) return std::pair{404, std::string("no source is served at this path")};
-        if (req.method() != http::verb::post) return std::pair{405, std::string("use POST")};
-        if (!is_form_content_type(req[http::field::content_type]))
+        if (m_parts.method != http::verb::post) return std::pair{405, std::string("use POST")};
+        if (!is_form_content_type(m_parts.content_type))
             return std::pair{415, std::string("Content-Type must be application/x-www-form-urlencoded")};
         return std::nullopt;
     }
@@ -361,29 +475,27 @@ private:
     // Routes a complete request. Callbacks are checked in the documented order (server.hpp).
     void handle() {
         int64_t received_ms = util::now_ms();
-        auto& req = m_parser->get();
-        m_keep_alive = req.keep_alive();
-        m_head = req.method() == http::verb::head;
-        auto target = bbb::split_callback_target(req.target());
+        m_keep_alive = m_parser->keep_alive();
+        m_head = m_parts.method == http::verb::head;
+        auto target = bbb::split_callback_target(m_parts.target);
         if (target.path == "/healthz" || target.path == "/metrics") {
-            if (req.method() != http::verb::get && req.method() != http::verb::head)
+            if (m_parts.method != http::verb::get && m_parts.method != http::verb::head)
                 return respond(405, "use GET", Close::no, "GET, HEAD");
             return target.path == "/healthz" ? answer_health() : answer_metrics();
         }
         const Source* src = m_server.sources.current().find(target.path);
         if (!src) return respond(404, "no source is served at this path");
         m_counters = src->counters;
-        if (req.method() != http::verb::post) return respond(405, "use POST", Close::no, "POST");
-        if (!is_form_content_type(req[http::field::content_type]))
+        if (m_parts.method != http::verb::post) return respond(405, "use POST", Close::no, "POST");
+        if (!is_form_content_type(m_parts.content_type))
             return respond(415, "Content-Type must be application/x-www-form-urlencoded");
 
         // Authenticity (bbb-webhooks.md §3): a 401 makes BBB drop the event, so it is logged and,
         // when enabled, quarantined.
-        const std::string& body = req.body();
+        const std::string& body = m_parts.body;
         bbb::Credentials cred;
         cred.checksum = target.checksum;
-        std::string_view authorization = req[http::field::authorization];
-        if (!authorization.empty()) cred.bearer = bbb::bearer_token(authorization);
+        if (!m_parts.authorization.empty()) cred.bearer = bbb::bearer_token(m_parts.authorization);
         auto auth = bbb::verify_callback(src->auth, body, cred);
         if (!auth) {
             m_server.metrics.count_auth_failure(src->name, auth.error().kind);
@@ -399,20 +511,28 @@ private:
         // Durable first, answer after: the completion comes from the journal's flusher thread.
         journal::Record record{journal::RecordType::request, auth->method, received_ms, src->name, m_remote,
                                target.without_checksum,      body};
-        m_stream.expires_never();
+        m_deadline = Clock::time_point::max();
         m_server.writer.append_async(record, [self = shared_from_this()](Result<journal::Position> r) {
-            asio::post(self->m_stream.get_executor(), [self, ok = r.has_value()] { self->on_journaled(ok); });
+            asio::post(self->executor(), [self, ok = r.has_value()] { self->on_journaled(ok); });
         });
     }
 
     void on_journaled(bool ok) {
+        if (m_closed) return;
         if (!ok) return respond(503, "the journal cannot be written right now; retry later");
-        m_counters->body_bytes.fetch_add(m_parser->get().body().size(), std::memory_order_relaxed);
+        m_counters->body_bytes.fetch_add(m_parts.body.size(), std::memory_order_relaxed);
         if (!m_keep_alive || m_server.stopping) return respond(200, "ok");
         m_counters->count(200);
-        m_stream.expires_after(k_write_timeout);
-        asio::async_write(m_stream, asio::const_buffer(k_ok_response.data(), k_ok_response.size()),
-                          beast::bind_front_handler(&Session::on_write, shared_from_this()));
+        // Sent directly: a fresh socket buffer takes the whole answer; a full one finishes it
+        // asynchronously.
+        beast::error_code ec;
+        size_t n = m_socket.write_some(asio::const_buffer(k_ok_response.data(), k_ok_response.size()), ec);
+        if (!ec && n == k_ok_response.size()) return after_write();
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+        if (ec) n = 0;
+        set_deadline(k_write_timeout);
+        asio::async_write(m_socket, asio::const_buffer(k_ok_response.data() + n, k_ok_response.size() - n),
+                          [self = shared_from_this()](beast::error_code wec, size_t) { self->on_write(wec); });
     }
 
     void reject(const Source& src, int status, std::string_view kind, const std::string& reason, int64_t received_ms) {
@@ -421,12 +541,9 @@ private:
             spdlog::warn("source {}: {} from {}: {}{}", src.name, status, m_remote, reason,
                          suppressed ? fmt::format(" ({} more like it not logged)", suppressed) : "");
         if (m_server.quarantine) {
-            const auto& req = m_parser->get();
-            std::vector<std::pair<std::string, std::string>> headers;
-            for (const auto& f : req)
-                headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-            QuarantinedRequest q{src.name,     reason,   m_remote,   req.method_string(),
-                                 req.target(), &headers, req.body(), received_ms};
+            auto headers = m_parts.headers();
+            QuarantinedRequest q{src.name,       reason,   m_remote,     m_parts.method_text,
+                                 m_parts.target, &headers, m_parts.body, received_ms};
             if (auto st = m_server.quarantine->keep(q); !st) {
                 uint64_t s2 = 0;
                 if (m_server.log_limiter.allow("quarantine", s2)) spdlog::error("quarantine: {}", st.error().message);
@@ -457,6 +574,8 @@ private:
         respond(200, out, Close::no, {}, "text/plain; version=0.0.4; charset=utf-8");
     }
 
+    // Every answer but the preformatted 200, through Beast's serializer. Its completion always
+    // runs later from the event loop, so answering many pipelined bad requests does not recurse.
     enum class Close { no, yes };
     void respond(int status, std::string_view text, Close close_after = Close::no, std::string_view allow = {},
                  std::string_view content_type = "text/plain; charset=utf-8") {
@@ -474,36 +593,49 @@ private:
         if (m_head) m_res.body().clear(); // HEAD: the same header, Content-Length included, no body
         m_counters->count(status);
         if (spdlog::should_log(spdlog::level::debug))
-            spdlog::debug(
-                "{} {} {} -> {}", m_remote, m_parser ? std::string(m_parser->get().method_string()) : "?",
-                m_parser ? util::printable(bbb::split_callback_target(m_parser->get().target()).without_checksum) : "?",
-                status);
-        m_stream.expires_after(k_write_timeout);
-        http::async_write(m_stream, m_res, beast::bind_front_handler(&Session::on_write, shared_from_this()));
+            spdlog::debug("{} {} {} -> {}", m_remote, m_parts.method_text.empty() ? "?" : m_parts.method_text,
+                          util::printable(bbb::split_callback_target(m_parts.target).without_checksum), status);
+        set_deadline(k_write_timeout);
+        http::async_write(m_socket, m_res,
+                          [self = shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
     }
 
-    void on_write(beast::error_code ec, size_t) {
-        if (ec || !m_keep_alive || m_server.stopping) return close();
-        m_head = false;
-        read_header();
+    void on_write(beast::error_code ec) {
+        if (ec) return close();
+        after_write();
+    }
+
+    void after_write() {
+        if (!m_keep_alive || m_server.stopping) return close();
+        begin_request();
     }
 
     void close() {
+        if (m_closed) return;
+        m_closed = true;
+        m_timer.cancel();
         beast::error_code ec;
-        m_stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-        m_stream.socket().close(ec);
+        m_socket.shutdown(tcp::socket::shutdown_both, ec);
+        m_socket.close(ec);
     }
 
+    static constexpr size_t k_read_size = 16 * 1024;
+
     CallbackServer::Impl& m_server;
-    Stream m_stream;
+    Socket m_socket;
+    Timer m_timer;
+    Clock::time_point m_deadline = Clock::time_point::max();
     beast::flat_buffer m_buffer;
-    std::optional<http::request_parser<http::string_body>> m_parser;
+    RequestParts m_parts;
+    std::optional<RequestParser> m_parser;
     http::response<http::string_body> m_res;
     std::string m_remote;
     Metrics::SourceCounters* m_counters; // of the matched source, or of "no source"
     bool m_waiting_for_request = false;
+    bool m_header_seen = false;
     bool m_keep_alive = true;
     bool m_head = false;
+    bool m_closed = false;
 };
 
 } // namespace
