@@ -247,6 +247,28 @@ TEST_CASE("files rotate by size, rotated files are sealed and read-only, reading
     CHECK(read.problems.empty());
 }
 
+TEST_CASE("space is reserved ahead of the writes, never shown as content, and freed when a file is sealed",
+          "[journal][writer]") {
+    test::TempDir tmp;
+    auto w = open_writer(tmp.path());
+    REQUIRE(w->append(request(body_of(1, 1000))));
+    auto files = journal_files(tmp.path());
+    REQUIRE(files.size() == 1);
+    auto path = tmp.path() / files[0];
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    const auto written = static_cast<off_t>(test::read_text(path).size());
+    CHECK(st.st_size == written); // readers see exactly the records, no reserved zeros
+    // The reserve is allocated (8 MiB) on file systems that support fallocate (ext4, xfs, tmpfs).
+    CHECK(st.st_blocks * 512 >= 8 << 20);
+    w->close(); // seals the file
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK(st.st_blocks * 512 < 64 << 10); // only what was written is left
+    auto read = read_all(tmp.path());
+    REQUIRE(read.bodies.size() == 1);
+    CHECK(read.problems.empty());
+}
+
 TEST_CASE("an idle file is sealed when it reaches its age", "[journal][writer]") {
     test::TempDir tmp;
     auto w = open_writer(tmp.path(), 64ull << 20, std::chrono::seconds(1));

@@ -17,6 +17,8 @@ namespace bbbhook::journal {
 
 namespace {
 constexpr auto k_idle_tick = std::chrono::seconds(1);
+// Space reserved ahead of the writes (see Writer::reserve_space).
+constexpr uint64_t k_prealloc_chunk = 8ull << 20;
 } // namespace
 
 struct Writer::Batch {
@@ -188,6 +190,7 @@ void Writer::write_batch(Batch& batch) {
         }
     }
     uint64_t offset = m_file_size;
+    reserve_space(m_file_size + batch.bytes.size());
     int err = util::write_all(m_fd.get(), batch.bytes);
     if (err == 0 && sync) {
         int64_t t0 = util::monotonic_ns();
@@ -215,6 +218,24 @@ void Writer::write_batch(Batch& batch) {
     mark_healthy();
 }
 
+void Writer::reserve_space(uint64_t end) {
+    if (!m_preallocate || end <= m_reserved_end) return;
+    uint64_t length = std::max(k_prealloc_chunk, end - m_file_size);
+    // KEEP_SIZE: the blocks are allocated, the file's size (what readers see) does not change.
+    if (::fallocate(m_fd.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(m_file_size), static_cast<off_t>(length)) == 0)
+        m_reserved_end = m_file_size + length;
+    else if (errno == EOPNOTSUPP || errno == ENOSYS)
+        m_preallocate = false; // a file system without fallocate: plain appends
+    // Any other failure (ENOSPC) is left to the write itself, which reports it.
+}
+
+void Writer::release_reserved_space() {
+    // Truncating to the current size frees the blocks reserved past the end; the content stays.
+    struct stat st {};
+    if (m_reserved_end > 0 && ::fstat(m_fd.get(), &st) == 0) (void)::ftruncate(m_fd.get(), st.st_size);
+    m_reserved_end = 0;
+}
+
 Status Writer::open_new_file() {
     const auto& dir = m_options.dir;
     for (int attempt = 0; attempt < 1000; ++attempt) {
@@ -240,6 +261,7 @@ Status Writer::open_new_file() {
         m_fd = std::move(fd);
         m_file_name = name;
         m_file_size = k_file_header_size;
+        m_reserved_end = 0;
         m_file_records = 0;
         ++m_metrics.files_created;
         std::lock_guard lk(m_mutex);
@@ -261,8 +283,10 @@ void Writer::finish_current(Finish how) {
     if (m_file_records > 0) {
         if (how == Finish::seal)
             seal_current();
-        else
+        else {
+            release_reserved_space();
             m_fd.reset(); // abandoned after a failure: final because a later file will exist
+        }
         return;
     }
     // A file that never received a record holds nothing: remove it rather than leave clutter
@@ -285,6 +309,7 @@ void Writer::seal_current() {
         spdlog::warn("journal: sealing {} failed: {}", m_file_name, errno_message(err));
     else
         ++m_metrics.files_sealed;
+    release_reserved_space();
     (void)::fchmod(m_fd.get(), 0440);
     m_fd.reset();
     spdlog::debug("journal: sealed {} ({} records, {} bytes)", m_file_name, m_file_records, m_file_size);
