@@ -29,6 +29,8 @@ namespace {
 // A finished meeting stays in memory this long (journal time) for late retries and rap events;
 // after that a late event reloads it from the database.
 constexpr int64_t k_keep_finished_ms = 15 * 60 * 1000;
+// How long after its last event an ended meeting is written without waiting for the commit.
+constexpr int64_t k_settle_ms = 60 * 1000;
 
 struct Meeting {
     int64_t id = 0, server_id = 0;
@@ -39,6 +41,8 @@ struct Meeting {
     bool dirty = false;
     bool ended = false; // has a meeting-ended: can never be superseded
     bool finalized = false;
+    bool superseded_hint = false; // a later session of the same room was seen: recompute now
+    int64_t newest_event = 0;     // the newest timestamp in `events`
     std::optional<int64_t> last_activity;
 };
 
@@ -77,13 +81,18 @@ public:
 
 private:
     void process(const Item& item);
-    void commit(util::Transaction& tx);
+    // Ends the transaction. A `partial` commit (the journal goes on) stores every new event and
+    // the checkpoint but leaves the attendance rows of meetings still running for a later commit.
+    enum class Commit { partial, complete };
+    void commit(util::Transaction& tx, Commit how);
     int64_t server_id(std::string_view domain);
     Meeting& meeting(int64_t server, const std::string& internal_id);
     void load_events(Meeting& m);
     void set_external_id(Meeting& m, const std::string& ext);
     void apply_info(Meeting& m, const bbb::MeetingInfo& info);
-    void flush();
+    void write_settled();
+    void flush(Commit how);
+    void persist_events(Meeting& m);
     void write(Meeting& m);
     int64_t person_id(int64_t server, const Person& p);
     void save_state();
@@ -117,6 +126,7 @@ private:
     // The name seen last (ties broken by the name itself, so that order of arrival never matters).
     util::Stmt m_person_upd{m_db, "UPDATE people SET name = ?, name_ms = ? WHERE id = ? AND ? <> '' AND "
                                   "(name_ms IS NULL OR name_ms < ? OR (name_ms = ? AND name < ?))"};
+    util::Stmt m_person_seen{m_db, "UPDATE people SET name_ms = ? WHERE id = ? AND (name_ms IS NULL OR name_ms < ?)"};
     util::Stmt m_person_guest{m_db, "UPDATE people SET is_guest = 1 WHERE id = ? AND is_guest = 0"};
     util::Stmt m_intervals_del{m_db, "DELETE FROM intervals WHERE meeting_id = ?"};
     util::Stmt m_intervals_ins{m_db, "INSERT INTO intervals (meeting_id, connection_id, joined_ms, person_id, name, "
@@ -148,6 +158,7 @@ private:
     std::map<std::pair<int64_t, std::string>, StoredPerson, KeyLess> m_people;
     std::map<std::string, std::pair<bool, int64_t>, std::less<>> m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
+    std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
 };
 
 void Ingester::load() {
@@ -175,8 +186,11 @@ void Ingester::load() {
         auto key = std::pair{m->server_id, m->internal_id};
         m_meetings.emplace(key, std::move(m));
     }
-    for (auto& [key, m] : m_meetings)
+    for (auto& [key, m] : m_meetings) {
         load_events(*m);
+        // A partial commit may have left its rows behind its events: recompute at the next commit.
+        m->dirty = true;
+    }
 }
 
 void Ingester::load_events(Meeting& m) {
@@ -189,6 +203,8 @@ void Ingester::load_events(Meeting& m) {
                                                       "`bbbhook ingest --rebuild`",
                                                       m.internal_id));
         }
+        for (const auto& e : *events)
+            m.newest_event = std::max(m.newest_event, e.ts);
         m.events.insert(m.events.end(), events->begin(), events->end());
         ++m.next_chunk;
     }
@@ -224,6 +240,9 @@ Meeting& Ingester::meeting(int64_t server, const std::string& internal_id) {
         // A finished meeting gets a late event: bring its events back and recompute it.
         m->id = m_meeting_get.int64(0);
         m->external_id = m_meeting_get.text(1);
+        // Finished before: recomputed in the transaction that stores the late event, never left
+        // for later (a crash would leave the stored rows behind the stored events).
+        m->finalized = m_meeting_get.int64(2) != 0;
         m_meeting_get.reset();
         load_events(*m);
     } else {
@@ -254,8 +273,10 @@ void Ingester::apply_info(Meeting& m, const bbb::MeetingInfo& info) {
     if (!m.external_id.empty())
         for (auto& [key, other] : m_meetings)
             if (other.get() != &m && other->server_id == m.server_id && other->external_id == m.external_id &&
-                !other->ended)
+                !other->ended) {
                 other->dirty = true;
+                other->superseded_hint = true;
+            }
 }
 
 void Ingester::warn_item(const Item& item, std::string_view what) {
@@ -291,10 +312,27 @@ void Ingester::process(const Item& item) {
         Meeting& m = meeting(server, e.meeting_id);
         if (m.external_id.empty() && !e.meeting_ext_id.empty()) set_external_id(m, e.meeting_ext_id);
         if (e.meeting) apply_info(m, *e.meeting);
-        if (e.kind == EventKind::meeting_ended) m.ended = true;
         m.events.push_back(StoredEvent::from(e));
+        m.newest_event = std::max(m.newest_event, e.ts);
         m.dirty = true;
+        if (e.kind == EventKind::meeting_ended) {
+            m.ended = true;
+            m_ended.push_back(&m);
+        }
     }
+}
+
+void Ingester::write_settled() {
+    // A meeting that ended is written once its last events are a minute behind the journal
+    // (BBB sends the user-left events after meeting-ended), inside the open transaction, rather
+    // than with all the others when it ends: the reader thread, which stalls while a transaction
+    // ends, stalls for less.
+    std::erase_if(m_ended, [&](Meeting* m) {
+        if (!m->dirty) return true;
+        if (m_clock - m->newest_event < k_settle_ms) return false;
+        write(*m);
+        return true;
+    });
 }
 
 int64_t Ingester::person_id(int64_t server, const Person& p) {
@@ -320,10 +358,16 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
     StoredPerson& sp = it->second;
     // The name seen last wins; ties go to the greater name, so order of arrival never matters.
     if (!p.name.empty() && (!sp.name_ms || *sp.name_ms < p.name_ts || (*sp.name_ms == p.name_ts && sp.name < p.name))) {
-        m_person_upd.bind(1, p.name).bind(2, p.name_ts).bind(3, sp.id).bind(4, p.name).bind(5, p.name_ts);
-        m_person_upd.bind(6, p.name_ts).bind(7, p.name).run();
-        m_person_upd.reset();
-        sp.name = p.name;
+        if (p.name == sp.name) {
+            // The same name seen later: only its time moves, and people_by_name is not touched.
+            m_person_seen.bind(1, p.name_ts).bind(2, sp.id).bind(3, p.name_ts).run();
+            m_person_seen.reset();
+        } else {
+            m_person_upd.bind(1, p.name).bind(2, p.name_ts).bind(3, sp.id).bind(4, p.name).bind(5, p.name_ts);
+            m_person_upd.bind(6, p.name_ts).bind(7, p.name).run();
+            m_person_upd.reset();
+            sp.name = p.name;
+        }
         sp.name_ms = p.name_ts;
     }
     if (p.guest && !sp.guest) {
@@ -334,8 +378,9 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
     return sp.id;
 }
 
-void Ingester::write(Meeting& m) {
-    // 1. New events, appended as one chunk.
+void Ingester::persist_events(Meeting& m) {
+    // New events, appended as one chunk: with the checkpoint in the same transaction, a restart
+    // finds every event the checkpoint has passed.
     if (m.events.size() > m.persisted) {
         std::string blob;
         encode_events(blob, m.events, m.persisted);
@@ -344,6 +389,11 @@ void Ingester::write(Meeting& m) {
         ++m.next_chunk;
         m.persisted = m.events.size();
     }
+}
+
+void Ingester::write(Meeting& m) {
+    // 1. New events.
+    persist_events(m);
     // 2. Recompute from all of them.
     MeetingContext ctx{m_clock, m_options.idle_close.count(), false};
     if (!m.ended && !m.external_id.empty()) {
@@ -394,16 +444,29 @@ void Ingester::write(Meeting& m) {
     m.finalized = r.finalized();
     m.last_activity = r.last_activity;
     m.dirty = false;
+    m.superseded_hint = false;
     ++m_run.meetings_updated;
 }
 
-void Ingester::flush() {
+void Ingester::flush(Commit how) {
     // Meetings whose idle time ran out close (as inferred) even without new events.
-    for (auto& [key, m] : m_meetings)
-        if (!m->finalized && m->last_activity && m_clock - *m->last_activity >= m_options.idle_close.count())
-            m->dirty = true;
-    for (auto& [key, m] : m_meetings)
-        if (m->dirty) write(*m);
+    for (auto& [key, m] : m_meetings) {
+        // newest_event also covers events whose rows are not written yet.
+        std::optional<int64_t> last = m->last_activity;
+        if (!m->events.empty()) last = std::max(last.value_or(m->newest_event), m->newest_event);
+        bool idle = last && m_clock - *last >= m_options.idle_close.count();
+        if (!m->finalized && idle) m->dirty = true;
+        if (!m->dirty) continue;
+        // While catching up (a partial commit), a running meeting's rows are recomputed only
+        // once it may be over: it ended, it may be closed as inferred (idle, or a later session
+        // of the room started), or it was finished before. Rewriting them at every commit cost
+        // more than anything else in ingest (docs/BENCHMARKS.md); the events are stored meanwhile.
+        bool may_close = m->ended || m->finalized || m->superseded_hint || idle;
+        if (how == Commit::complete || may_close)
+            write(*m);
+        else
+            persist_events(*m);
+    }
     for (const auto& [id, kc] : m_counts_pending) {
         m_counts.bind(1, id).bind(2, kc.first ? 1 : 0).bind(3, kc.second).run();
         m_counts.reset();
@@ -428,10 +491,12 @@ void Ingester::evict() {
     });
 }
 
-void Ingester::commit(util::Transaction& tx) {
-    flush();
+void Ingester::commit(util::Transaction& tx, Commit how) {
+    flush(how);
     save_state();
     tx.commit();
+    // flush() wrote every ended meeting (none is dirty now); evict() may drop them.
+    std::erase_if(m_ended, [](const Meeting* m) { return !m->dirty; });
     evict();
 }
 
@@ -465,17 +530,18 @@ Status Ingester::consume(Prefetcher& pre, const std::atomic<bool>& stop) {
             m_position = item.next;
             // Transactions end at batch_records items, whatever the prefetcher's batches are.
             if (n >= m_options.batch_records) {
-                commit(*tx);
+                commit(*tx, Commit::partial);
                 tx.reset();
                 n = 0;
             }
         }
+        if (tx) write_settled();
         bool finished = b.finished, at_end = b.at_end;
         std::optional<Error> error = std::move(b.error);
         pre.recycle(b);
         if (error) return std::unexpected(*error); // the open transaction rolls back
         if (tx && (at_end || finished || stop)) {
-            commit(*tx);
+            commit(*tx, Commit::complete);
             tx.reset();
             n = 0;
         }
