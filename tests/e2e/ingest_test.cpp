@@ -9,6 +9,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "bbbhook/ingest/ingest.hpp"
+#include "bbbhook/store/schema.hpp"
 #include "bbbhook/util/sqlite.hpp"
 #include "support/database.hpp"
 
@@ -216,8 +218,9 @@ void simulate_into(const std::filesystem::path& journal, int meetings, int seed)
 TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the content of one clean run",
           "[ingest][durability]") {
     test::TempDir tmp;
-    // 400 meetings, about 90,000 records: with a commit per record, about 4 s of work.
-    simulate_into(tmp / "journal", 400, 11);
+    // 450 meetings, about 100,000 records (70 MB): with a commit per record, about 4 s of work.
+    // Over 64 MiB, so the first runs drop the reader indexes for a catch-up.
+    simulate_into(tmp / "journal", 450, 11);
     REQUIRE(test::run_ingest(tmp / "journal", tmp / "clean.sqlite").code == 0);
     auto clean = test::canonical_dump(tmp / "clean.sqlite");
 
@@ -242,6 +245,60 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
     INFO(rest.err);
     REQUIRE(rest.code == 0);
     CHECK(test::canonical_dump(tmp / "crashed.sqlite") == clean);
+    // A catch-up killed before its end left the reader indexes dropped: the last run made them.
+    auto db = util::Db::open(tmp / "crashed.sqlite", util::Db::Mode::read_only);
+    REQUIRE(db);
+    for (const auto& index : store::reader_indexes()) {
+        auto st = db->prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?");
+        INFO(index.name);
+        REQUIRE(st.bind(1, std::string_view(index.name)).step());
+        CHECK(st.text(0) == index.sql);
+    }
+}
+
+TEST_CASE("a long catch-up drops the reader indexes and builds them again, with the same content", "[ingest]") {
+    test::TempDir tmp;
+    simulate_into(tmp / "journal", 30, 7);
+    auto options = [&](const char* name, uint64_t bulk_bytes) {
+        ingest::IngestOptions o;
+        o.journal_dir = tmp / "journal";
+        o.database = tmp / name;
+        o.bulk_bytes = bulk_bytes;
+        return o;
+    };
+    REQUIRE(ingest::run_ingest(options("bulk.sqlite", 0)));           // always a catch-up
+    REQUIRE(ingest::run_ingest(options("plain.sqlite", UINT64_MAX))); // never
+    CHECK(test::canonical_dump(tmp / "bulk.sqlite") == test::canonical_dump(tmp / "plain.sqlite"));
+
+    // Every reader index exists as a fresh schema makes it, after the catch-up and after a run
+    // that finds them dropped (an interrupted catch-up).
+    auto indexes = [&](const char* name) {
+        auto db = util::Db::open(tmp / name, util::Db::Mode::read_only);
+        REQUIRE(db);
+        std::string out;
+        auto st = db->prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                              "ORDER BY name");
+        while (st.step())
+            out += st.text(0) + ": " + st.text(1) + "\n";
+        return out;
+    };
+    auto fresh = store::open_database(tmp / "fresh.sqlite");
+    REQUIRE(fresh);
+    for (const auto& index : store::reader_indexes()) {
+        auto st = fresh->prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?");
+        INFO(index.name);
+        REQUIRE(st.bind(1, std::string_view(index.name)).step());
+        CHECK(st.text(0) == index.sql);
+    }
+    CHECK(indexes("bulk.sqlite") == indexes("fresh.sqlite"));
+    {
+        auto db = util::Db::open(tmp / "plain.sqlite");
+        REQUIRE(db);
+        store::drop_reader_indexes(*db);
+    }
+    CHECK(indexes("plain.sqlite") != indexes("fresh.sqlite"));
+    REQUIRE(ingest::run_ingest(options("plain.sqlite", UINT64_MAX))); // nothing new to read
+    CHECK(indexes("plain.sqlite") == indexes("fresh.sqlite"));
 }
 
 TEST_CASE("a journal of many read-ahead batches gives consistent rows, whatever the transaction size", "[ingest]") {

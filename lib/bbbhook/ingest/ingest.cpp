@@ -16,6 +16,7 @@
 #include "bbbhook/ingest/prefetch.hpp"
 #include "bbbhook/ingest/sessionize.hpp"
 #include "bbbhook/journal/reader.hpp"
+#include "bbbhook/journal/writer.hpp"
 #include "bbbhook/store/schema.hpp"
 #include "bbbhook/util/fd.hpp"
 #include "bbbhook/util/sqlite.hpp"
@@ -31,6 +32,7 @@ namespace {
 constexpr int64_t k_keep_finished_ms = 15 * 60 * 1000;
 // How long after its last event an ended meeting is written without waiting for the commit.
 constexpr int64_t k_settle_ms = 60 * 1000;
+constexpr int k_cache_size = -16384; // KiB: SQLite's page cache for ingest
 
 struct Meeting {
     int64_t id = 0, server_id = 0;
@@ -70,6 +72,15 @@ void bind_text(util::Stmt& st, int i, std::optional<std::string_view> v) {
 class Ingester {
 public:
     Ingester(util::Db& db, const IngestOptions& options) : m_db(db), m_options(options) {}
+
+    // A long catch-up: the reader indexes are dropped now and made again by the run's first
+    // complete commit (store::reader_indexes).
+    void begin_bulk() {
+        util::Transaction tx(m_db);
+        store::drop_reader_indexes(m_db);
+        tx.commit();
+        m_bulk = true;
+    }
 
     // Loads the checkpoint, the counters and the meetings still running.
     void load();
@@ -159,6 +170,7 @@ private:
     std::map<std::string, std::pair<bool, int64_t>, std::less<>> m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
     std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
+    bool m_bulk = false;           // the reader indexes are dropped until the next complete commit
 };
 
 void Ingester::load() {
@@ -494,6 +506,14 @@ void Ingester::evict() {
 void Ingester::commit(util::Transaction& tx, Commit how) {
     flush(how);
     save_state();
+    if (how == Commit::complete && m_bulk) {
+        // SQLite's sorter may use as much memory as the page cache: build with a small one, so
+        // that the peak stays within ingest's memory budget.
+        m_db.exec("PRAGMA cache_size=-2048");
+        store::ensure_reader_indexes(m_db);
+        m_db.exec(fmt::format("PRAGMA cache_size={}", k_cache_size));
+        m_bulk = false;
+    }
     tx.commit();
     // flush() wrote every ended meeting (none is dirty now); evict() may drop them.
     std::erase_if(m_ended, [](const Meeting* m) { return !m->dirty; });
@@ -570,6 +590,21 @@ Result<util::UniqueFd> lock_database(const std::filesystem::path& db) {
     return fd;
 }
 
+// Journal bytes after a checkpoint: how much a run has to catch up.
+uint64_t journal_bytes_after(const std::filesystem::path& dir, const journal::Position& from) {
+    auto files = journal::list_files(dir);
+    if (!files) return 0;
+    uint64_t total = 0;
+    for (const auto& name : *files) {
+        if (name < from.file) continue;
+        std::error_code ec;
+        uint64_t size = std::filesystem::file_size(dir / name, ec);
+        if (ec) continue;
+        total += name == from.file ? size - std::min(size, from.offset) : size;
+    }
+    return total;
+}
+
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) {
     g_stop = true;
@@ -582,14 +617,23 @@ Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
     // Checkpoints every 10,000 pages instead of 1,000: pages rewritten by consecutive
     // transactions (meetings, indexes) are copied back once, not ten times; the WAL file is cut
     // back to 64 MiB after each. Measured in docs/BENCHMARKS.md.
-    db.exec("PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=10000; "
-            "PRAGMA journal_size_limit=67108864;");
+    db.exec(fmt::format("PRAGMA foreign_keys=OFF; PRAGMA cache_size={}; PRAGMA wal_autocheckpoint=10000; "
+                        "PRAGMA journal_size_limit=67108864;",
+                        k_cache_size));
     Ingester ingester(db, o);
     ingester.load();
     std::error_code ec;
     if (!std::filesystem::is_directory(o.journal_dir, ec))
         return make_error(ExitCode::no_input,
                           fmt::format("journal folder {} does not exist (journal.dir)", o.journal_dir.string()));
+    if (journal_bytes_after(o.journal_dir, ingester.position()) >= o.bulk_bytes) {
+        ingester.begin_bulk();
+    } else {
+        // A catch-up that was interrupted left them dropped.
+        util::Transaction tx(db);
+        store::ensure_reader_indexes(db);
+        tx.commit();
+    }
     auto reader = journal::Reader::open(o.journal_dir, ingester.position());
     if (!reader) return std::unexpected(reader.error());
     Status st;

@@ -151,12 +151,39 @@ GROUP BY 1, 2;
 )sql",
 };
 
+constexpr IndexDefinition k_reader_indexes[] = {
+    {"meetings_by_course", "CREATE INDEX meetings_by_course ON meetings(moodle_site, moodle_course_id)"},
+    {"meetings_by_created", "CREATE INDEX meetings_by_created ON meetings(created_ms)"},
+    {"people_by_name", "CREATE INDEX people_by_name ON people(name)"},
+    {"intervals_by_person", "CREATE INDEX intervals_by_person ON intervals(person_id)"},
+    {"attendance_by_person", "CREATE INDEX attendance_by_person ON attendance(person_id)"},
+    {"meetings_by_parent", "CREATE INDEX meetings_by_parent ON meetings(server_id, parent_internal_id)"},
+};
+
 int user_version(util::Db& db) {
     auto st = db.prepare("PRAGMA user_version");
     return st.step() ? static_cast<int>(st.int64(0)) : 0;
 }
 
 } // namespace
+
+std::span<const IndexDefinition> reader_indexes() {
+    return k_reader_indexes;
+}
+
+void ensure_reader_indexes(util::Db& db) {
+    auto exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?");
+    for (const auto& index : k_reader_indexes) {
+        bool found = exists.bind(1, std::string_view(index.name)).step();
+        exists.reset();
+        if (!found) db.exec(index.sql);
+    }
+}
+
+void drop_reader_indexes(util::Db& db) {
+    for (const auto& index : k_reader_indexes)
+        db.exec(fmt::format("DROP INDEX IF EXISTS {}", index.name));
+}
 
 Result<util::Db> open_database(const std::filesystem::path& path, util::Db::Mode mode) {
     auto db = util::Db::open(path, mode);

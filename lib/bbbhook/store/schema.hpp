@@ -1,12 +1,26 @@
 #pragma once
 // The database schema (docs/SCHEMA.md) and its forward migrations, versioned by PRAGMA user_version.
 #include <filesystem>
+#include <span>
 
 #include "bbbhook/util/sqlite.hpp"
 
 namespace bbbhook::store {
 
 inline constexpr int k_schema_version = 2;
+
+// Secondary indexes that only readers (report, lti-serve) use, with the exact statements that
+// made them (a test checks them against a fresh database). A long catch-up of ingest drops them
+// and creates them again at its end: building an index once from sorted keys costs a fraction of
+// maintaining it row by row.
+struct IndexDefinition {
+    const char* name;
+    const char* sql;
+};
+std::span<const IndexDefinition> reader_indexes();
+// Creates every missing reader index (after an interrupted catch-up). Cheap when none is missing.
+void ensure_reader_indexes(util::Db& db);
+void drop_reader_indexes(util::Db& db);
 
 // Opens the database and brings its schema to k_schema_version (in one transaction per step).
 // Fails with data when the file holds a newer schema than this bbbhook knows, cant_create/no_input
