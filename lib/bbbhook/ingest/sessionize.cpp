@@ -172,25 +172,32 @@ bool counts_as_activity(EventKind k) {
 
 } // namespace
 
-MeetingResult sessionize(std::vector<StoredEvent> events, const MeetingContext& ctx) {
+MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingContext& ctx) {
     MeetingResult r;
 
     // 1. When a meeting has mapped events, its raw ones are dropped: the same facts on another
     //    clock (bbb-webhooks.md §6) would be counted twice.
-    bool any_mapped = std::ranges::any_of(events, [](const StoredEvent& e) {
+    bool any_mapped = std::ranges::any_of(all, [](const StoredEvent& e) {
         return !e.raw && (e.kind == EventKind::user_joined || e.kind == EventKind::user_left ||
                           e.kind == EventKind::meeting_created || e.kind == EventKind::meeting_ended);
     });
-    if (any_mapped) std::erase_if(events, [](const StoredEvent& e) { return e.raw; });
+    // Sorted and deduplicated as pointers: a meeting is recomputed often, its events not copied.
+    std::vector<const StoredEvent*> events;
+    events.reserve(all.size());
+    for (const auto& e : all)
+        if (!(any_mapped && e.raw)) events.push_back(&e);
 
     // 2. Time order; exact duplicates (retries, several hooks) collapse.
-    std::ranges::sort(events, event_less);
-    events.erase(std::unique(events.begin(), events.end()), events.end());
+    std::ranges::sort(events, [](const StoredEvent* a, const StoredEvent* b) { return event_less(*a, *b); });
+    events.erase(
+        std::unique(events.begin(), events.end(), [](const StoredEvent* a, const StoredEvent* b) { return *a == *b; }),
+        events.end());
     r.distinct_events = static_cast<int64_t>(events.size());
 
     // 3. The meeting's span.
     std::optional<int64_t> end;
-    for (const auto& e : events) {
+    for (const StoredEvent* event : events) {
+        const StoredEvent& e = *event;
         if (!r.first_event || e.ts < *r.first_event) r.first_event = e.ts;
         if (counts_as_activity(e.kind) && (!r.last_activity || e.ts > *r.last_activity)) r.last_activity = e.ts;
         if (e.kind == EventKind::meeting_ended && !end) end = e.ts;
@@ -202,7 +209,8 @@ MeetingResult sessionize(std::vector<StoredEvent> events, const MeetingContext& 
 
     // 4. Who each connection is, from every event (an early event may lack what a later one says).
     std::map<std::string, Connection> conns;
-    for (const auto& e : events) {
+    for (const StoredEvent* event : events) {
+        const StoredEvent& e = *event;
         if (e.user_id.empty()) continue;
         auto& c = conns[e.user_id];
         if (c.ext.empty() && !e.user_ext_id.empty()) c.ext = e.user_ext_id;
@@ -220,7 +228,8 @@ MeetingResult sessionize(std::vector<StoredEvent> events, const MeetingContext& 
         c.present = false;
         c.stop_timers(t);
     };
-    for (const auto& e : events) {
+    for (const StoredEvent* event : events) {
+        const StoredEvent& e = *event;
         Connection* c = e.user_id.empty() ? nullptr : &conns[e.user_id];
         if (c) {
             if (!e.name.empty() && e.ts >= c->name_ts) {

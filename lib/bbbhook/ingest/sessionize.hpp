@@ -84,6 +84,6 @@ struct MeetingContext {
 };
 
 // Recomputes a meeting from all its events (any order, duplicates allowed).
-MeetingResult sessionize(std::vector<StoredEvent> events, const MeetingContext& context);
+MeetingResult sessionize(const std::vector<StoredEvent>& events, const MeetingContext& context);
 
 } // namespace bbbhook::ingest
