@@ -167,6 +167,7 @@ private:
         bool guest = false;
     };
     std::map<std::pair<int64_t, std::string>, StoredPerson, KeyLess> m_people;
+    bool m_people_complete = false; // m_people holds every row of the people table
     std::map<std::string, std::pair<bool, int64_t>, std::less<>> m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
     std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
@@ -184,6 +185,8 @@ void Ingester::load() {
                    static_cast<uint64_t>(st.int64(7)), 0};
         st.reset();
     }
+    // A database without people (a first run, a rebuild): the cache starts complete.
+    m_people_complete = !m_db.prepare("SELECT 1 FROM people LIMIT 1").step();
     auto open = m_db.prepare("SELECT id, server_id, internal_id, COALESCE(external_id, ''), "
                              "ended_ms IS NOT NULL AND end_reason = 'ended', last_event_ms "
                              "FROM meetings WHERE finalized = 0 ORDER BY id");
@@ -351,8 +354,9 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
     auto it = m_people.find(std::pair<int64_t, std::string_view>(server, p.key));
     if (it == m_people.end()) {
         StoredPerson sp;
-        m_person_get.bind(1, server).bind(2, p.key);
-        if (m_person_get.step()) {
+        // While the cache holds every person of the database, a miss is a new person.
+        if (!m_people_complete) m_person_get.bind(1, server).bind(2, p.key);
+        if (!m_people_complete && m_person_get.step()) {
             sp = {m_person_get.int64(0), m_person_get.text(1), m_person_get.opt_int64(2), m_person_get.int64(3) != 0};
             m_person_get.reset();
         } else {
@@ -484,7 +488,10 @@ void Ingester::flush(Commit how) {
         m_counts.reset();
     }
     m_counts_pending.clear();
-    if (m_people.size() > k_people_cache) m_people.clear();
+    if (m_people.size() > k_people_cache) {
+        m_people.clear();
+        m_people_complete = false;
+    }
 }
 
 void Ingester::save_state() {
