@@ -215,6 +215,19 @@ void simulate_into(const std::filesystem::path& journal, int meetings, int seed)
 }
 } // namespace
 
+namespace {
+// Every reader index exists, made by the statement store::reader_indexes() names.
+void check_reader_indexes(util::Db& db) {
+    auto st = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?");
+    for (const auto& index : store::reader_indexes()) {
+        INFO(index.name);
+        REQUIRE(st.bind(1, std::string_view(index.name)).step());
+        CHECK(st.text(0) == index.sql);
+        st.reset();
+    }
+}
+} // namespace
+
 TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the content of one clean run",
           "[ingest][durability]") {
     test::TempDir tmp;
@@ -248,12 +261,7 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
     // A catch-up killed before its end left the reader indexes dropped: the last run made them.
     auto db = util::Db::open(tmp / "crashed.sqlite", util::Db::Mode::read_only);
     REQUIRE(db);
-    for (const auto& index : store::reader_indexes()) {
-        auto st = db->prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?");
-        INFO(index.name);
-        REQUIRE(st.bind(1, std::string_view(index.name)).step());
-        CHECK(st.text(0) == index.sql);
-    }
+    check_reader_indexes(*db);
 }
 
 TEST_CASE("a long catch-up drops the reader indexes and builds them again, with the same content", "[ingest]") {
@@ -284,12 +292,7 @@ TEST_CASE("a long catch-up drops the reader indexes and builds them again, with 
     };
     auto fresh = store::open_database(tmp / "fresh.sqlite");
     REQUIRE(fresh);
-    for (const auto& index : store::reader_indexes()) {
-        auto st = fresh->prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?");
-        INFO(index.name);
-        REQUIRE(st.bind(1, std::string_view(index.name)).step());
-        CHECK(st.text(0) == index.sql);
-    }
+    check_reader_indexes(*fresh);
     CHECK(indexes("bulk.sqlite") == indexes("fresh.sqlite"));
     {
         auto db = util::Db::open(tmp / "plain.sqlite");

@@ -219,6 +219,20 @@ void send_all(int fd, std::string_view bytes) {
     }
 }
 
+enum class Received { bytes, closed, timeout };
+// Waits until `deadline` for bytes on `fd` and appends what one recv() gives.
+Received receive_some(int fd, std::chrono::steady_clock::time_point deadline, std::string& into) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Received::timeout;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return Received::timeout;
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return Received::closed;
+    into.append(buf, static_cast<size_t>(n));
+    return Received::bytes;
+}
+
 // Reads one Content-Length framed response, then closes the connection.
 RawResponse read_response(int fd, std::chrono::milliseconds timeout) {
     RawResponse res;
@@ -227,14 +241,7 @@ RawResponse read_response(int fd, std::chrono::milliseconds timeout) {
     size_t need = std::string::npos;
     for (;;) {
         if (need != std::string::npos && in.size() >= need) break;
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) break;
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-        char buf[65536];
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<size_t>(n));
+        if (receive_some(fd, deadline, in) != Received::bytes) break;
         size_t end = in.find("\r\n\r\n");
         // An interim 1xx answer precedes the real one: keep it aside and read on.
         while (need == std::string::npos && end != std::string::npos && in.starts_with("HTTP/1.1 1")) {
@@ -293,19 +300,10 @@ Conversation converse(int port, const std::vector<std::string>& pieces, std::chr
         send_all(fd, pieces[i]);
     }
     auto deadline = start + timeout;
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) break;
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-        char buf[65536];
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) {
-            c.closed_by_peer = true;
-            break;
-        }
-        c.received.append(buf, static_cast<size_t>(n));
+    Received r;
+    while ((r = receive_some(fd, deadline, c.received)) == Received::bytes) {
     }
+    c.closed_by_peer = r == Received::closed;
     c.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     ::close(fd);
     return c;
