@@ -467,9 +467,10 @@ void Ingester::write(Meeting& m) {
 void Ingester::flush(Commit how) {
     // Meetings whose idle time ran out close (as inferred) even without new events.
     for (auto& [key, m] : m_meetings) {
-        // newest_event also covers events whose rows are not written yet.
+        // A meeting with events not yet computed counts from its newest event; the others from
+        // their last activity, as computed.
         std::optional<int64_t> last = m->last_activity;
-        if (!m->events.empty()) last = std::max(last.value_or(m->newest_event), m->newest_event);
+        if (m->dirty && !m->events.empty()) last = std::max(last.value_or(m->newest_event), m->newest_event);
         bool idle = last && m_clock - *last >= m_options.idle_close.count();
         if (!m->finalized && idle) m->dirty = true;
         if (!m->dirty) continue;
