@@ -40,36 +40,11 @@
 set -euo pipefail
 export LC_ALL=C.UTF-8
 
-die() {
-    echo "report_bench: $*" >&2
-    exit 2
-}
-log() { echo "report_bench: $*" >&2; }
-
-# ---------------------------------------------------------------------------------------------
-# Arguments and settings
-
-MARKDOWN=0
-KEEP=0
-REGENERATE=0
-BUILD_DIR=""
-for arg in "$@"; do
-    case "$arg" in
-    --markdown) MARKDOWN=1 ;;
-    --keep) KEEP=1 ;;
-    --regenerate) REGENERATE=1 ;;
-    -h | --help)
-        sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"
-        exit 0
-        ;;
-    -*) die "unknown option $arg (see --help)" ;;
-    *) BUILD_DIR="$arg" ;;
-    esac
-done
-
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD_DIR="${BUILD_DIR:-$REPO/build-bench}"
-case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$PWD/$BUILD_DIR" ;; esac
+BENCH_NAME=report_bench
+BENCH_EXTRA_FLAGS=(regenerate)
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_parse_args "$@"
 
 MEETINGS="${BENCH_MEETINGS:-20000}"
 REPS="${BENCH_REPS:-3}"

@@ -30,34 +30,11 @@
 set -euo pipefail
 export LC_ALL=C
 
-die() {
-    echo "serve_bench: $*" >&2
-    exit 2
-}
-log() { echo "serve_bench: $*" >&2; }
-
-# ---------------------------------------------------------------------------------------------
-# Arguments and settings
-
-MARKDOWN=0
-KEEP=0
-BUILD_DIR=""
-for arg in "$@"; do
-    case "$arg" in
-    --markdown) MARKDOWN=1 ;;
-    --keep) KEEP=1 ;;
-    -h | --help)
-        sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"
-        exit 0
-        ;;
-    -*) die "unknown option $arg (see --help)" ;;
-    *) BUILD_DIR="$arg" ;;
-    esac
-done
-
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD_DIR="${BUILD_DIR:-$REPO/build-bench}"
-case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$PWD/$BUILD_DIR" ;; esac
+BENCH_NAME=serve_bench
+BENCH_EXTRA_FLAGS=()
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_parse_args "$@"
 
 DURATION="${BENCH_DURATION:-10s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
