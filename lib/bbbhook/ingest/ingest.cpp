@@ -355,8 +355,7 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
     if (it == m_people.end()) {
         StoredPerson sp;
         // While the cache holds every person of the database, a miss is a new person.
-        if (!m_people_complete) m_person_get.bind(1, server).bind(2, p.key);
-        if (!m_people_complete && m_person_get.step()) {
+        if (!m_people_complete && m_person_get.bind(1, server).bind(2, p.key).step()) {
             sp = {m_person_get.int64(0), m_person_get.text(1), m_person_get.opt_int64(2), m_person_get.int64(3) != 0};
             m_person_get.reset();
         } else {

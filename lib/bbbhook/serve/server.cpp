@@ -355,7 +355,7 @@ public:
     // At shutdown: a connection waiting for a new request is closed; one in the middle of a
     // request finishes it first (after_write then closes it).
     void stop_if_idle() {
-        if (m_waiting_for_request && m_buffer.size() == 0 && !(m_parser && m_parser->got_some())) close();
+        if (!m_header_seen && m_buffer.size() == 0 && !(m_parser && m_parser->got_some())) close();
     }
 
 private:
@@ -379,7 +379,6 @@ private:
         m_parser.emplace(m_parts, m_server.config.max_body);
         m_header_seen = false;
         m_head = false;
-        m_waiting_for_request = true;
         set_deadline(m_server.config.read_timeout);
         read_more();
     }
@@ -418,7 +417,6 @@ private:
         }
         if (!m_header_seen && m_parser->is_header_done()) {
             m_header_seen = true;
-            m_waiting_for_request = false;
             m_counters = &m_server.no_source_counters;
             if (!m_parser->is_done() && util::iequals(m_parts.expect, "100-continue")) {
                 // A client that waits for "100 Continue" gets it, unless the request is refused anyway.
@@ -631,8 +629,7 @@ private:
     http::response<http::string_body> m_res;
     std::string m_remote;
     Metrics::SourceCounters* m_counters; // of the matched source, or of "no source"
-    bool m_waiting_for_request = false;
-    bool m_header_seen = false;
+    bool m_header_seen = false;          // of the current request; false while waiting for one
     bool m_keep_alive = true;
     bool m_head = false;
     bool m_closed = false;
