@@ -49,3 +49,29 @@ bench_parse_args() {
     BUILD_DIR="${BUILD_DIR:-$REPO/build-bench}"
     case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$PWD/$BUILD_DIR" ;; esac
 }
+
+# bench_binary: sets BIN to BUILD_DIR's bbbhook, configuring and building a Release binary there
+# when it is missing, and BUILD_TYPE; warns when the build is not Release.
+bench_binary() {
+    BIN="$BUILD_DIR/cmd/bbbhook"
+    if [[ ! -x "$BIN" ]]; then
+        log "no $BIN: building it (Release) in $BUILD_DIR"
+        { command -v cmake && command -v ninja; } >/dev/null || die "cmake and ninja are needed to build"
+        cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBBBHOOK_BUILD_TESTS=OFF \
+            -DBBBHOOK_BUILD_MAN=OFF >&2
+        ninja -C "$BUILD_DIR" bbbhook >&2
+    fi
+    BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
+    [[ "$BUILD_TYPE" == "Release" ]] || log "warning: $BUILD_DIR is a '${BUILD_TYPE:-unknown}' build, not Release"
+}
+
+# bench_drop_work: at exit, removes the work folder $WORK (if there is one), or says where it is
+# with --keep.
+bench_drop_work() {
+    [[ -n "${WORK:-}" && -d "$WORK" ]] || return 0
+    if ((KEEP)); then
+        log "work folder kept: $WORK"
+    else
+        rm -rf -- "$WORK"
+    fi
+}

@@ -122,13 +122,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     [[ -z "$GEN_TMP" ]] || rm -f -- "$GEN_TMP" "$GEN_TMP-wal" "$GEN_TMP-shm" "$GEN_TMP-journal"
-    if [[ -n "$WORK" && -d "$WORK" ]]; then
-        if ((KEEP)); then
-            log "work folder kept: $WORK"
-        else
-            rm -rf -- "$WORK"
-        fi
-    fi
+    bench_drop_work
     exit "$rc"
 }
 trap cleanup EXIT
@@ -149,16 +143,7 @@ run_bg() {
 # ---------------------------------------------------------------------------------------------
 # The binary
 
-BIN="$BUILD_DIR/cmd/bbbhook"
-if [[ ! -x "$BIN" ]]; then
-    log "no $BIN: building it (Release) in $BUILD_DIR"
-    { command -v cmake && command -v ninja; } >/dev/null || die "cmake and ninja are needed to build"
-    cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBBBHOOK_BUILD_TESTS=OFF \
-        -DBBBHOOK_BUILD_MAN=OFF >&2
-    ninja -C "$BUILD_DIR" bbbhook >&2
-fi
-BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
-[[ "$BUILD_TYPE" == "Release" ]] || log "warning: $BUILD_DIR is a '${BUILD_TYPE:-unknown}' build, not Release"
+bench_binary
 
 # The work folder is inside the build folder, on the same disk as the database.
 WORK="$(mktemp -d "$BUILD_DIR/report-bench.XXXXXX")"

@@ -101,13 +101,7 @@ cleanup() {
         stop_pid "$pid"
         for k in $kids; do kill -0 "$k" 2>/dev/null && kill -s KILL "$k" 2>/dev/null; done
     done
-    if [[ -n "$WORK" && -d "$WORK" ]]; then
-        if ((KEEP)); then
-            log "work folder kept: $WORK"
-        else
-            rm -rf -- "$WORK"
-        fi
-    fi
+    bench_drop_work
     exit "$rc"
 }
 trap cleanup EXIT
@@ -123,16 +117,7 @@ forget_pid() { # PID: it was stopped on purpose
 # ---------------------------------------------------------------------------------------------
 # The binary
 
-BIN="$BUILD_DIR/cmd/bbbhook"
-if [[ ! -x "$BIN" ]]; then
-    log "no $BIN: building it (Release) in $BUILD_DIR"
-    { command -v cmake && command -v ninja; } >/dev/null || die "cmake and ninja are needed to build"
-    cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBBBHOOK_BUILD_TESTS=OFF \
-        -DBBBHOOK_BUILD_MAN=OFF >&2
-    ninja -C "$BUILD_DIR" bbbhook >&2
-fi
-BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)"
-[[ "$BUILD_TYPE" == "Release" ]] || log "warning: $BUILD_DIR is a '${BUILD_TYPE:-unknown}' build, not Release"
+bench_binary
 
 # The work folder is inside the build folder: on the same disk as the repository, so that the
 # journal's fdatasync reaches a real disk (/tmp may be a tmpfs).
