@@ -2,8 +2,6 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <fmt/format.h>
-#include <fstream>
-#include <sys/mount.h>
 #include <thread>
 
 #include "support/serve_process.hpp"
@@ -11,50 +9,11 @@
 using namespace bbbhook;
 using namespace std::chrono_literals;
 using test::bearer_body;
+using test::eventually;
+using test::fill_disk;
 using test::post_bearer;
 using test::Serve;
-
-namespace {
-
-// Polls until `ok()` or the timeout; returns whether it became true.
-template <class F> bool eventually(F ok, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return ok();
-}
-
-// A small tmpfs mounted for the test and unmounted after it; not available without CAP_SYS_ADMIN.
-class SmallDisk {
-public:
-    explicit SmallDisk(const std::filesystem::path& where, std::string_view size) : m_where(where) {
-        std::filesystem::create_directories(where);
-        auto opts = fmt::format("size={},mode=0755", size);
-        m_mounted = ::mount("tmpfs", where.c_str(), "tmpfs", 0, opts.c_str()) == 0;
-    }
-    ~SmallDisk() {
-        if (m_mounted) ::umount2(m_where.c_str(), MNT_DETACH);
-    }
-    bool mounted() const { return m_mounted; }
-
-private:
-    std::filesystem::path m_where;
-    bool m_mounted = false;
-};
-
-// Fills the file system of `dir` with `filler` until only about `leave` bytes are free.
-void fill_disk(const std::filesystem::path& filler, uint64_t leave) {
-    auto space = std::filesystem::space(filler.parent_path());
-    uint64_t to_write = space.available > leave ? space.available - leave : 0;
-    std::ofstream out(filler, std::ios::binary);
-    std::string block(4096, 'f');
-    for (uint64_t n = 0; n < to_write && out; n += block.size())
-        out.write(block.data(), static_cast<std::streamsize>(block.size()));
-}
-
-} // namespace
+using test::SmallDisk;
 
 TEST_CASE("SIGHUP reloads the secrets and starts a new journal file", "[serve][signals]") {
     Serve serve;

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -403,6 +404,25 @@ std::string fixture_config(int port, const std::filesystem::path& data_dir, std:
     }
     if (!tables.empty()) out += fmt::format("\n{}\n", tables);
     return out;
+}
+
+SmallDisk::SmallDisk(const std::filesystem::path& where, std::string_view size) : m_where(where) {
+    std::filesystem::create_directories(where);
+    auto opts = fmt::format("size={},mode=0755", size);
+    m_mounted = ::mount("tmpfs", where.c_str(), "tmpfs", 0, opts.c_str()) == 0;
+}
+
+SmallDisk::~SmallDisk() {
+    if (m_mounted) ::umount2(m_where.c_str(), MNT_DETACH);
+}
+
+void fill_disk(const std::filesystem::path& filler, uint64_t leave) {
+    auto space = std::filesystem::space(filler.parent_path());
+    uint64_t to_write = space.available > leave ? space.available - leave : 0;
+    std::ofstream out(filler, std::ios::binary);
+    std::string block(4096, 'f');
+    for (uint64_t n = 0; n < to_write && out; n += block.size())
+        out.write(block.data(), static_cast<std::streamsize>(block.size()));
 }
 
 } // namespace bbbhook::test

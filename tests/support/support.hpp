@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -116,5 +117,32 @@ void write_text(const std::filesystem::path& file, std::string_view text);
 std::string fixture_config(int port, const std::filesystem::path& data_dir, std::string_view serve_extra = {},
                            std::string_view tables = {});
 inline constexpr std::string_view k_fixture_secret = "bbbhookFixtureSecret0123456789abcdefXYZ";
+
+// Polls until `ok()` or the timeout; returns whether it became true.
+template <class F> bool eventually(F ok, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (ok()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return ok();
+}
+
+// A small tmpfs mounted for the test and unmounted after it; not available without CAP_SYS_ADMIN.
+class SmallDisk {
+public:
+    SmallDisk(const std::filesystem::path& where, std::string_view size);
+    ~SmallDisk();
+    SmallDisk(const SmallDisk&) = delete;
+    SmallDisk& operator=(const SmallDisk&) = delete;
+    bool mounted() const { return m_mounted; }
+
+private:
+    std::filesystem::path m_where;
+    bool m_mounted = false;
+};
+
+// Fills the file system of `filler`'s folder with `filler` until only about `leave` bytes are free.
+void fill_disk(const std::filesystem::path& filler, uint64_t leave);
 
 } // namespace bbbhook::test
