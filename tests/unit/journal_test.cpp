@@ -554,3 +554,257 @@ TEST_CASE("checkpoints past the end of a file are refused, a missing file contin
     auto read = read_all(tmp.path(), {"000000000000-20000101T000000Z.journal", 123});
     CHECK(read.bodies == std::vector<std::string>{body_of(1)});
 }
+
+// ---------------------------------------------------------------------------------------------
+// Spare files: later files prepared with zeros ahead (journal/spare.hpp), and how readers treat
+// a zero-filled file.
+
+namespace {
+
+// A writer that prepares spares: with 64 KiB files, once a file holds 16 KiB (rotate_size / 4).
+std::unique_ptr<Writer> open_spare_writer(const std::filesystem::path& dir, uint64_t rotate_size = 64 << 10) {
+    auto w = Writer::open({dir, rotate_size, std::chrono::hours(24), Durability::sync, true});
+    REQUIRE(w);
+    return std::move(*w);
+}
+
+uint32_t header_flags(const std::filesystem::path& file) {
+    auto bytes = test::read_text(file);
+    REQUIRE(is_valid_file_header(bytes));
+    return file_header_flags(bytes);
+}
+
+std::vector<std::string> spare_files_in(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (SpareFiles::is_spare_name(e.path().filename().string())) names.push_back(e.path().filename().string());
+    return names;
+}
+
+// Appends body_of(i, 2000) for i = first, first+1, ... until a record lands in a zero-filled
+// file (a spare put in place); returns the bodies appended and the position of the last one.
+std::pair<std::vector<std::string>, Position> append_until_zero_filled(Writer& w, const std::filesystem::path& dir,
+                                                                       int first = 0) {
+    std::vector<std::string> bodies;
+    for (int i = first;; ++i) {
+        REQUIRE(i < first + 5000);
+        auto p = w.append(request(body_of(i, 2000)));
+        REQUIRE(p);
+        bodies.push_back(body_of(i, 2000));
+        if (header_flags(dir / p->file) & k_flag_zero_filled) return {bodies, *p};
+        // A spare is prepared while the current file fills; give the preparer a moment.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+void zero_range(const std::filesystem::path& file, uint64_t from, uint64_t to) {
+    ::chmod(file.c_str(), 0640);
+    int fd = ::open(file.c_str(), O_RDWR);
+    REQUIRE(fd >= 0);
+    std::string zeros(static_cast<size_t>(to - from), '\0');
+    REQUIRE(::pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(from)) == static_cast<ssize_t>(zeros.size()));
+    ::close(fd);
+}
+
+} // namespace
+
+TEST_CASE("with spares, later files are prepared with zeros, and sealed files and what readers see are unchanged",
+          "[journal][writer][spare]") {
+    test::TempDir tmp;
+    std::vector<std::string> written;
+    {
+        auto w = open_spare_writer(tmp.path());
+        for (int i = 0; w->metrics().files_from_spares < 3; ++i) {
+            REQUIRE(i < 5000);
+            REQUIRE(w->append(request(body_of(i, 2000))));
+            written.push_back(body_of(i, 2000));
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        CHECK(header_flags(tmp.path() / w->current_file()) == k_flag_zero_filled);
+        // While it is written, a zero-filled file is as long as its zeros.
+        CHECK(std::filesystem::file_size(tmp.path() / w->current_file()) >= 64 << 10);
+    } // closing seals the last file and removes the spare prepared for the next one
+    auto files = journal_files(tmp.path());
+    CHECK(header_flags(tmp.path() / files.front()) == 0); // the first file: no spare was ready yet
+    size_t zero_filled = 0;
+    for (const auto& f : files) {
+        auto path = tmp.path() / f;
+        zero_filled += header_flags(path) & k_flag_zero_filled;
+        // Sealing cut the zeros: the file ends with its seal record.
+        auto bytes = test::read_text(path);
+        CHECK(bytes.ends_with("}"));
+        CHECK(bytes.rfind("{\"records\":") != std::string::npos);
+        auto size = data_size(path);
+        REQUIRE(size);
+        CHECK(*size == bytes.size());
+    }
+    CHECK(zero_filled >= 3);
+    CHECK(spare_files_in(tmp.path()).empty());
+    auto read = read_all(tmp.path());
+    CHECK(read.problems.empty());
+    CHECK(read.bodies == written);
+    CHECK(read.end.pending_bytes == 0);
+}
+
+TEST_CASE("a reader stops at the zeros of a file being written and reads the records written there later",
+          "[journal][reader][spare]") {
+    test::TempDir tmp;
+    auto w = open_spare_writer(tmp.path());
+    auto [written, last] = append_until_zero_filled(*w, tmp.path());
+    auto size = data_size(tmp.path() / last.file);
+    REQUIRE(size);
+    CHECK(*size < std::filesystem::file_size(tmp.path() / last.file)); // zeros follow the records
+
+    auto reader = Reader::open(tmp.path());
+    REQUIRE(reader);
+    std::vector<std::string> seen;
+    auto drain = [&] {
+        for (;;) {
+            auto item = reader->next();
+            REQUIRE(item);
+            if (item->kind == ReadItem::Kind::end) return *item;
+            REQUIRE(item->kind == ReadItem::Kind::record);
+            seen.emplace_back(item->record.body);
+        }
+    };
+    auto end = drain();
+    CHECK(seen == written);
+    CHECK(end.pending_bytes == 0); // zeros are not a pending record
+    CHECK(end.next.file == last.file);
+
+    // The same reader, the same file, which did not grow: the new records are read.
+    for (int i = 100000; i < 100003; ++i) {
+        auto p = w->append(request(body_of(i, 2000)));
+        REQUIRE(p);
+        CHECK(p->file == last.file);
+        written.push_back(body_of(i, 2000));
+    }
+    drain();
+    CHECK(seen == written);
+}
+
+TEST_CASE("after a crash, a zero-filled file's zeros are not a torn tail, but a torn record before them is",
+          "[journal][reader][spare]") {
+    test::TempDir tmp;
+    const auto dir = tmp.path();
+    // serve is killed while it writes a zero-filled file (no seal; a spare may be left behind).
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        auto w = Writer::open({dir, 64 << 10, std::chrono::hours(24), Durability::sync, true});
+        if (!w) ::_exit(2);
+        for (int i = 0;; ++i) {
+            auto p = (*w)->append(request(body_of(i, 2000)));
+            if (!p) ::_exit(3);
+            if (test::read_text(dir / p->file).substr(12, 1) == "\x01") ::_exit(0);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+
+    auto crashed = read_all(dir);
+    REQUIRE(crashed.bodies.size() > 8);
+    CHECK(crashed.problems.empty());
+    CHECK(crashed.end.pending_bytes == 0);
+    const Position last = crashed.positions.back();
+    REQUIRE(header_flags(dir / last.file) == k_flag_zero_filled);
+
+    SECTION("the zeros end the file once a later file exists") {
+        {
+            auto w = open_spare_writer(dir);
+            CHECK(spare_files_in(dir).empty()); // a spare left by the crash holds nothing: removed
+            REQUIRE(w->append(request(body_of(99))));
+        }
+        auto read = read_all(dir);
+        CHECK(read.problems.empty());
+        CHECK(read.bodies.size() == crashed.bodies.size() + 1);
+        CHECK(read.bodies.back() == body_of(99));
+    }
+    SECTION("the last record was torn: pending while the file is newest, then a torn tail of its written bytes") {
+        auto record_end = data_size(dir / last.file);
+        REQUIRE(record_end);
+        zero_range(dir / last.file, last.offset + 100, *record_end); // only its first 100 bytes reached the disk
+        auto pending = read_all(dir);
+        CHECK(pending.bodies.size() == crashed.bodies.size() - 1);
+        CHECK(pending.problems.empty());
+        CHECK(pending.end.next == last);
+        CHECK(pending.end.pending_bytes == 100);
+        {
+            auto w = open_spare_writer(dir);
+            REQUIRE(w->append(request(body_of(99))));
+        }
+        auto read = read_all(dir);
+        REQUIRE(read.problems.size() == 1);
+        CHECK(read.problems[0].kind == ReadItem::Kind::torn_tail);
+        CHECK(read.problems[0].at == last);
+        CHECK(read.problems[0].length == 100);
+        CHECK(read.bodies.size() == crashed.bodies.size());
+        CHECK(read.bodies.back() == body_of(99));
+    }
+}
+
+TEST_CASE("in a zero-filled file still being written, a damaged record is skipped only once the file is final",
+          "[journal][reader][spare]") {
+    test::TempDir tmp;
+    auto w = open_spare_writer(tmp.path());
+    auto [before, first] = append_until_zero_filled(*w, tmp.path());
+    std::vector<Position> pos;
+    for (int i = 0; i < 4; ++i) {
+        auto p = w->append(request(body_of(1000 + i, 2000)));
+        REQUIRE(p);
+        REQUIRE(p->file == first.file);
+        pos.push_back(*p);
+    }
+    // A record seen in part (being written) looks like this one: no valid record at its place.
+    flip_byte(tmp.path() / pos[1].file, pos[1].offset + 60);
+    auto pending = read_all(tmp.path());
+    CHECK(pending.problems.empty());
+    CHECK(pending.bodies.size() == before.size() + 1);
+    CHECK(pending.end.next == pos[1]);
+    CHECK(pending.end.pending_bytes >= 3 * 2000);
+
+    w->close(); // sealed: final
+    auto read = read_all(tmp.path());
+    REQUIRE(read.problems.size() == 1);
+    CHECK(read.problems[0].kind == ReadItem::Kind::corrupt);
+    CHECK(read.problems[0].at == pos[1]);
+    CHECK(read.bodies.size() == before.size() + 3);
+    CHECK(read.bodies.back() == body_of(1003, 2000));
+}
+
+TEST_CASE("a full disk takes the spare's space for the records", "[journal][writer][spare]") {
+    test::TempDir tmp;
+    test::SmallDisk small(tmp / "disk", "2m");
+    if (!small.mounted()) {
+        WARN("cannot mount a tmpfs here (needs CAP_SYS_ADMIN): skipped");
+        return;
+    }
+    const auto dir = tmp / "disk" / "journal";
+    auto w = open_spare_writer(dir);
+    std::vector<std::string> acknowledged;
+    for (int i = 0; !w->spare_ready(); ++i) { // 16 KiB in the first file: a spare is prepared
+        REQUIRE(i < 200);
+        REQUIRE(w->append(request(body_of(i, 2000))));
+        acknowledged.push_back(body_of(i, 2000));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    test::fill_disk(tmp / "disk" / "filler", 0);
+    // The current file cannot grow (more than the rest of its last page): that batch fails, and
+    // the spare is given back ...
+    auto failed = w->append(request(body_of(500, 20000)));
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().message.find("No space left on device") != std::string::npos);
+    CHECK_FALSE(w->spare_ready());
+    CHECK(spare_files_in(dir).empty());
+    // ... so that the next records fit, without waiting for anyone to free space.
+    for (int i = 501; i < 505; ++i) {
+        REQUIRE(w->append(request(body_of(i, 2000))));
+        acknowledged.push_back(body_of(i, 2000));
+    }
+    w->close();
+    auto read = read_all(dir);
+    CHECK(read.bodies == acknowledged);
+}

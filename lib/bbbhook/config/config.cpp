@@ -280,6 +280,14 @@ Resolved resolve(const Layers& layers) {
             return std::nullopt;
         },
         "sync or none");
+    c.journal.spare_files = r.get(
+        "journal.preallocate", true,
+        [](std::string_view s) -> std::optional<bool> {
+            if (s == "zeros") return true;
+            if (s == "reserve") return false;
+            return std::nullopt;
+        },
+        "zeros or reserve");
     if (c.journal.rotate_size < 4096)
         r.problem(r.value("journal.rotate_size"), "journal.rotate_size", "must be at least 4KiB");
     if (c.journal.rotate_age < std::chrono::seconds(1))

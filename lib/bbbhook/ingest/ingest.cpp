@@ -604,10 +604,10 @@ uint64_t journal_bytes_after(const std::filesystem::path& dir, const journal::Po
     uint64_t total = 0;
     for (const auto& name : *files) {
         if (name < from.file) continue;
-        std::error_code ec;
-        uint64_t size = std::filesystem::file_size(dir / name, ec);
-        if (ec) continue;
-        total += name == from.file ? size - std::min(size, from.offset) : size;
+        // The records, without the zeros a file being written is prepared with.
+        auto size = journal::data_size(dir / name);
+        if (!size) continue;
+        total += name == from.file ? *size - std::min(*size, from.offset) : *size;
     }
     return total;
 }

@@ -25,16 +25,21 @@ size_t clamp16(size_t n) {
 }
 } // namespace
 
-std::string encode_file_header() {
+std::string encode_file_header(uint32_t flags) {
     std::string h(k_file_magic);
     put<uint32_t>(h, k_format_version);
-    put<uint32_t>(h, 0);
+    put<uint32_t>(h, flags);
     return h;
 }
 
 bool is_valid_file_header(std::string_view b) {
+    // Unknown flag bits mean a damaged header (or a newer writer): its records are still read.
     return b.size() >= k_file_header_size && b.substr(0, 8) == k_file_magic &&
-           get<uint32_t>(b.data() + 8) == k_format_version;
+           get<uint32_t>(b.data() + 8) == k_format_version && (get<uint32_t>(b.data() + 12) & ~k_flag_zero_filled) == 0;
+}
+
+uint32_t file_header_flags(std::string_view b) {
+    return get<uint32_t>(b.data() + 12);
 }
 
 size_t encoded_size(const Record& r) {

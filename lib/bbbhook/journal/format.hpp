@@ -5,7 +5,10 @@
 // number, then the UTC creation time, so name order is write order.
 //
 // File   := FileHeader Record* [Seal]
-// FileHeader (16 bytes) := "BBBHJRNL" u32 format_version(=1) u32 reserved(=0)
+// FileHeader (16 bytes) := "BBBHJRNL" u32 format_version(=1) u32 flags
+//   flags bit 0 (k_flag_zero_filled): the file was written with zeros ahead of its records (a
+//   prepared spare, journal/spare.hpp); zeros after the last record are unwritten space, not damage.
+//   Files of versions before the flag have flags = 0.
 // Record := u32 magic "BBJR" | u32 length | u32 crc | payload[length]
 //   crc is CRC-32 over the 4 length bytes and then the payload, so a corrupted length is caught.
 // payload := u8 version(=1) u8 type u8 auth u8 reserved | i64 received_ms
@@ -45,8 +48,12 @@ struct Record {
     std::string_view body;   // raw body bytes as received
 };
 
-std::string encode_file_header();
+inline constexpr uint32_t k_flag_zero_filled = 1;
+
+std::string encode_file_header(uint32_t flags = 0);
 bool is_valid_file_header(std::string_view bytes);
+// The flags of a valid header.
+uint32_t file_header_flags(std::string_view bytes);
 
 // Appends the encoded record to `out`. Source/remote longer than 65535 bytes are truncated
 // (they are names and addresses; the body and target are never truncated).

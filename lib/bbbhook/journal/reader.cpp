@@ -5,13 +5,52 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "bbbhook/util/fd.hpp"
+
 #include "bbbhook/journal/writer.hpp"
 
 namespace bbbhook::journal {
 
 namespace {
 constexpr size_t k_chunk = 1u << 20;
+
+bool all_zero(std::string_view bytes) {
+    return std::ranges::all_of(bytes, [](char c) { return c == '\0'; });
+}
+
+// The offset after the last non-zero byte in [from, size) of fd, or `from`; -errno on failure.
+long long nonzero_end(int fd, uint64_t from, uint64_t size) {
+    std::string buf;
+    for (uint64_t end = size; end > from;) {
+        uint64_t start = end - std::min<uint64_t>(end - from, k_chunk);
+        buf.resize(static_cast<size_t>(end - start));
+        long long got = util::pread_full(fd, buf.data(), buf.size(), start);
+        if (got < 0) return got;
+        buf.resize(static_cast<size_t>(got));
+        size_t last = buf.find_last_not_of('\0');
+        if (last != std::string::npos) return static_cast<long long>(start + last + 1);
+        end = start;
+    }
+    return static_cast<long long>(from);
+}
 } // namespace
+
+Result<uint64_t> data_size(const std::filesystem::path& file) {
+    util::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return make_error(ExitCode::no_input, fmt::format("{}: {}", file.string(), errno_message(errno)));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return make_error(ExitCode::io, fmt::format("{}: {}", file.string(), errno_message(errno)));
+    auto size = static_cast<uint64_t>(st.st_size);
+    char header[k_file_header_size];
+    long long got = util::pread_full(fd.get(), header, sizeof header, 0);
+    std::string_view head(header, got > 0 ? static_cast<size_t>(got) : 0);
+    if (!is_valid_file_header(head) || !(file_header_flags(head) & k_flag_zero_filled)) return size;
+    long long end = nonzero_end(fd.get(), k_file_header_size, size);
+    if (end < 0)
+        return make_error(ExitCode::io, fmt::format("{}: {}", file.string(), errno_message(static_cast<int>(-end))));
+    return static_cast<uint64_t>(end);
+}
 
 Result<Reader> Reader::open(std::filesystem::path dir, Position from) {
     Reader r(std::move(dir));
@@ -57,6 +96,7 @@ Status Reader::open_current() {
     if (!m_fd) return make_error(ExitCode::no_input, fmt::format("{}: {}", path.string(), errno_message(errno)));
     m_header_checked = false;
     m_after_seal = false;
+    m_zero_filled = false;
     m_buf.clear();
     m_buf_start = 0;
     return restat();
@@ -99,8 +139,17 @@ void Reader::advance_file() {
     m_offset = 0;
     m_header_checked = false;
     m_after_seal = false;
+    m_zero_filled = false;
     m_buf.clear();
     m_buf_start = 0;
+}
+
+Result<uint64_t> Reader::data_end(uint64_t from) {
+    long long end = nonzero_end(m_fd.get(), from, m_size);
+    if (end < 0)
+        return make_error(ExitCode::io, fmt::format("{}: {}", (m_dir / current_name()).string(),
+                                                    errno_message(static_cast<int>(-end))));
+    return static_cast<uint64_t>(end);
 }
 
 Result<std::string_view> Reader::view(uint64_t offset, size_t n) {
@@ -185,15 +234,37 @@ Result<ReadItem> Reader::next() {
             ReadItem end;
             end.at = end.next = {name, m_offset};
             end.pending_bytes = pending;
+            // What was read may change without the file growing (a zero-filled file is written
+            // in place): read it again next time.
+            m_buf.clear();
+            m_buf_start = 0;
             return end;
+        };
+        // Bytes from m_offset that are not unwritten zeros.
+        auto written_bytes = [&]() -> Result<uint64_t> {
+            if (!m_zero_filled) return m_size - m_offset;
+            auto end = data_end(m_offset);
+            if (!end) return std::unexpected(end.error());
+            return *end - m_offset;
         };
         // Undecodable bytes from m_offset to the end of the file, with no valid record after them:
         // pending while the file may still grow, a torn tail once it is final.
-        auto bad_tail = [&]() -> Result<ReadItem> {
+        // While the file may still grow or be written: the end for now, the bytes left pending.
+        auto wait_until_final = [&]() -> Result<std::optional<ReadItem>> {
             auto final = is_final();
             if (!final) return std::unexpected(final.error());
-            if (!*final) return end_here(m_size - m_offset);
-            ReadItem torn = item_at(ReadItem::Kind::torn_tail, m_offset, m_size - m_offset);
+            if (*final) return std::nullopt;
+            auto written = written_bytes();
+            if (!written) return std::unexpected(written.error());
+            return end_here(*written);
+        };
+        auto bad_tail = [&]() -> Result<ReadItem> {
+            auto wait = wait_until_final();
+            if (!wait) return std::unexpected(wait.error());
+            if (*wait) return **wait;
+            auto written = written_bytes();
+            if (!written) return std::unexpected(written.error());
+            ReadItem torn = item_at(ReadItem::Kind::torn_tail, m_offset, *written);
             if (is_last_file()) {
                 m_offset = m_size;
                 torn.next = {name, m_offset};
@@ -205,6 +276,12 @@ Result<ReadItem> Reader::next() {
         };
         // Undecodable bytes at m_offset: corrupt if a valid record follows, else a bad tail.
         auto skip_bad = [&]() -> Result<ReadItem> {
+            if (m_zero_filled) {
+                // Possibly a record being written, seen in part: wait until the file is final.
+                auto wait = wait_until_final();
+                if (!wait) return std::unexpected(wait.error());
+                if (*wait) return **wait;
+            }
             auto found = find_next_record(m_offset + 1);
             if (!found) return std::unexpected(found.error());
             if (!*found) return bad_tail();
@@ -224,6 +301,7 @@ Result<ReadItem> Reader::next() {
                 return bad_tail();
             }
             m_header_checked = true;
+            m_zero_filled = is_valid_file_header(*head) && (file_header_flags(*head) & k_flag_zero_filled);
             if (!is_valid_file_header(*head)) {
                 m_offset = 0;
                 auto found = find_next_record(0);
@@ -265,6 +343,21 @@ Result<ReadItem> Reader::next() {
             advance_file();
             continue;
         }
+        if (m_zero_filled && all_zero(*head)) {
+            // Unwritten space: the records end here, for now (the file is still written) or for
+            // good (it is final and only zeros follow). Anything else after it is damage.
+            auto final = is_final();
+            if (!final) return std::unexpected(final.error());
+            if (!*final) return end_here(0);
+            auto written = written_bytes();
+            if (!written) return std::unexpected(written.error());
+            if (*written > 0) return skip_bad();
+            auto succ = has_successor();
+            if (!succ) return std::unexpected(succ.error());
+            if (!*succ) return end_here(0);
+            advance_file();
+            continue;
+        }
         Decoded d = decode_record(*head);
         if (d.status == DecodeStatus::need_more) {
             auto whole = view(m_offset, d.size);
@@ -290,9 +383,9 @@ Result<ReadItem> Reader::next() {
             uint64_t old_size = m_size;
             if (auto st = restat(); !st) return std::unexpected(st.error());
             if (m_size > old_size) continue;
-            auto final = is_final();
-            if (!final) return std::unexpected(final.error());
-            if (!*final) return end_here(m_size - m_offset);
+            auto wait = wait_until_final();
+            if (!wait) return std::unexpected(wait.error());
+            if (*wait) return **wait;
         }
         return skip_bad();
     }

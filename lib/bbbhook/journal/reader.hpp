@@ -24,6 +24,12 @@
 //   skipped: it may still be being written, so `end` is returned with `pending_bytes` and the
 //   position before it (it becomes a torn_tail or corrupt item once the file is final).
 // Seal records end a file and are not returned.
+//
+// Zero-filled files (header flag k_flag_zero_filled: a spare prepared by the writer) are as long
+// as their zeros, not their records. Zeros where a record should start are unwritten space: the
+// end of the records for now, and for good once the file is final. Their size does not fence a
+// record that is being written, so a reader may see one in part: in such a file nothing is
+// skipped as corrupt until the file is final.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -71,6 +77,8 @@ private:
     // Whether the current file will never grow: a later file exists, or it ends with a seal.
     Result<bool> is_final();
     Result<bool> ends_with_seal();
+    // Where the bytes of the current file that are not zeros end (>= from).
+    Result<uint64_t> data_end(uint64_t from);
 
     std::filesystem::path m_dir;
     std::vector<std::string> m_files;
@@ -81,8 +89,14 @@ private:
     uint64_t m_offset = 0;
     bool m_header_checked = false;
     bool m_after_seal = false;
+    bool m_zero_filled = false; // the current file's header has k_flag_zero_filled
     std::string m_buf;
     uint64_t m_buf_start = 0;
 };
+
+// The bytes of a journal file that hold data: its size, or for a zero-filled file up to the end
+// of its last non-zero byte (an unsealed file's zeros are space prepared ahead). Fails with
+// no_input or io.
+Result<uint64_t> data_size(const std::filesystem::path& file);
 
 } // namespace bbbhook::journal

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +20,9 @@ namespace {
 constexpr auto k_idle_tick = std::chrono::seconds(1);
 // Space reserved ahead of the writes (see Writer::reserve_space).
 constexpr uint64_t k_prealloc_chunk = 8ull << 20;
+// A spare holds the rotation size (at most this much) and room for the batch that crosses it.
+constexpr uint64_t k_spare_max = 64ull << 20;
+constexpr uint64_t k_spare_slack = 256ull << 10;
 } // namespace
 
 struct Writer::Batch {
@@ -67,12 +71,20 @@ Result<std::unique_ptr<Writer>> Writer::open(WriterOptions options) {
     std::string pid = fmt::format("{}\n", ::getpid());
     if (::ftruncate(w->m_lock_fd.get(), 0) == 0) (void)util::write_all(w->m_lock_fd.get(), pid);
 
-    // 2. Continue the sequence after the newest existing file; never reopen an old file.
+    // 2. Spares left by a crash hold nothing; a new one is prepared once traffic needs it.
+    SpareFiles::remove_leftovers(dir);
+    // Small rotation sizes (tests, tiny deployments) prepare spares sooner.
+    w->m_options.spare_after = std::min(w->m_options.spare_after, w->m_options.rotate_size / 4);
+    if (w->m_options.spare_files)
+        w->m_spares =
+            std::make_unique<SpareFiles>(dir, std::min(w->m_options.rotate_size, k_spare_max) + k_spare_slack);
+
+    // 3. Continue the sequence after the newest existing file; never reopen an old file.
     auto files = list_files(dir);
     if (!files) return std::unexpected(files.error());
     if (!files->empty()) w->m_next_sequence = *file_sequence(files->back()) + 1;
 
-    // 3. Fail fast if the folder cannot be written.
+    // 4. Fail fast if the folder cannot be written.
     if (auto st = w->open_new_file(); !st) return std::unexpected(st.error());
     w->m_flusher = std::thread([p = w.get()] { p->flusher_loop(); });
     return w;
@@ -144,6 +156,7 @@ void Writer::close() {
     }
     // The flusher drains every batch appended before m_stop was set, then seals and exits.
     if (m_flusher.joinable()) m_flusher.join();
+    m_spares.reset(); // removes a spare that was not used
 }
 
 void Writer::flusher_loop() {
@@ -191,7 +204,7 @@ void Writer::write_batch(Batch& batch) {
     }
     uint64_t offset = m_file_size;
     reserve_space(m_file_size + batch.bytes.size());
-    int err = util::write_all(m_fd.get(), batch.bytes);
+    int err = util::pwrite_all(m_fd.get(), batch.bytes, offset);
     if (err == 0 && sync) {
         int64_t t0 = util::monotonic_ns();
         if (::fdatasync(m_fd.get()) != 0) err = errno;
@@ -202,6 +215,8 @@ void Writer::write_batch(Batch& batch) {
         // kernel may have dropped the dirty pages, so nothing later in this file could be trusted.
         (void)::ftruncate(m_fd.get(), static_cast<off_t>(offset));
         finish_current(Finish::abandon);
+        // A full disk: the spare's zeros are the space the next batch needs.
+        if (m_spares && (err == ENOSPC || err == EDQUOT)) m_spares->discard();
         std::string msg = fmt::format("journal write to {} failed: {}", m_file_name, errno_message(err));
         mark_failed(msg);
         batch.error = Error{ExitCode::io, msg};
@@ -215,6 +230,10 @@ void Writer::write_batch(Batch& batch) {
     m_metrics.batch_records.observe(static_cast<double>(batch.records));
     batch.file = m_file_name;
     batch.file_offset = offset;
+    if (m_spares && !m_spare_requested && m_file_size >= m_options.spare_after) {
+        m_spares->request();
+        m_spare_requested = true;
+    }
     mark_healthy();
 }
 
@@ -230,10 +249,26 @@ void Writer::reserve_space(uint64_t end) {
 }
 
 void Writer::release_reserved_space() {
-    // Truncating to the current size frees the blocks reserved past the end; the content stays.
-    struct stat st {};
-    if (m_reserved_end > 0 && ::fstat(m_fd.get(), &st) == 0) (void)::ftruncate(m_fd.get(), st.st_size);
+    // Cutting the file to its records frees the blocks reserved or zero-filled past them.
+    if (m_reserved_end > 0) (void)::ftruncate(m_fd.get(), static_cast<off_t>(m_file_size));
     m_reserved_end = 0;
+}
+
+bool Writer::open_spare(const std::string& name) {
+    if (!m_spares) return false;
+    std::optional<SpareFiles::Spare> spare = m_spares->take();
+    if (!spare) return false;
+    auto path = m_options.dir / name;
+    // NOREPLACE: an existing journal file is never replaced (the caller tries the next name).
+    if (::renameat2(AT_FDCWD, spare->path.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+        spdlog::debug("journal: spare {} not used: {}", spare->path.string(), errno_message(errno));
+        ::unlink(spare->path.c_str());
+        return false;
+    }
+    m_fd = std::move(spare->fd);
+    m_reserved_end = spare->capacity;
+    ++m_metrics.files_from_spares;
+    return true;
 }
 
 Status Writer::open_new_file() {
@@ -242,27 +277,34 @@ Status Writer::open_new_file() {
         int64_t now = util::now_ms();
         std::string name = file_name(m_next_sequence++, now);
         auto path = dir / name;
-        util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640));
-        if (!fd) {
-            if (errno == EEXIST) continue;
-            auto msg = fmt::format("cannot create journal file {}: {}", path.string(), errno_message(errno));
-            mark_failed(msg);
-            return make_error(errno == EACCES ? ExitCode::no_perm : ExitCode::cant_create, msg);
+        m_reserved_end = 0;
+        int err = 0;
+        if (!open_spare(name)) {
+            // Readers rely on the file's size: every write names its offset (no O_APPEND, which
+            // a zero-filled spare cannot use either).
+            util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+            if (!fd) {
+                if (errno == EEXIST) continue;
+                auto msg = fmt::format("cannot create journal file {}: {}", path.string(), errno_message(errno));
+                mark_failed(msg);
+                return make_error(errno == EACCES ? ExitCode::no_perm : ExitCode::cant_create, msg);
+            }
+            err = util::pwrite_all(fd.get(), encode_file_header(), 0);
+            if (err == 0 && ::fdatasync(fd.get()) != 0) err = errno;
+            m_fd = std::move(fd);
         }
-        int err = util::write_all(fd.get(), encode_file_header());
-        if (err == 0 && ::fdatasync(fd.get()) != 0) err = errno;
         if (err == 0) err = util::fsync_dir(dir);
         if (err != 0) {
+            m_fd.reset();
             ::unlink(path.c_str());
             auto msg = fmt::format("cannot write journal file {}: {}", path.string(), errno_message(err));
             mark_failed(msg);
             return make_error(ExitCode::cant_create, msg);
         }
-        m_fd = std::move(fd);
         m_file_name = name;
         m_file_size = k_file_header_size;
-        m_reserved_end = 0;
         m_file_records = 0;
+        m_spare_requested = false;
         ++m_metrics.files_created;
         std::lock_guard lk(m_mutex);
         m_current_name = name;
@@ -301,7 +343,9 @@ void Writer::seal_current() {
     Record seal{RecordType::seal, bbb::AuthMethod::none, util::now_ms(), {}, {}, {}, seal_body};
     std::string bytes;
     encode_record(bytes, seal);
-    int err = util::write_all(m_fd.get(), bytes);
+    // Cut to the records first, so that the seal ends the file (nothing reserved or zero after it).
+    release_reserved_space();
+    int err = util::pwrite_all(m_fd.get(), bytes, m_file_size);
     if (err == 0 && ::fdatasync(m_fd.get()) != 0) err = errno;
     // A file whose seal could not be written is still complete: a later file exists, and the
     // reader treats any file with a successor as final.
@@ -309,7 +353,6 @@ void Writer::seal_current() {
         spdlog::warn("journal: sealing {} failed: {}", m_file_name, errno_message(err));
     else
         ++m_metrics.files_sealed;
-    release_reserved_space();
     (void)::fchmod(m_fd.get(), 0440);
     m_fd.reset();
     spdlog::debug("journal: sealed {} ({} records, {} bytes)", m_file_name, m_file_records, m_file_size);

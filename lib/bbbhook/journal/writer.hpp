@@ -10,12 +10,14 @@
 // starts a new file for the next batch; it probes once a second while idle and becomes healthy
 // again as soon as a file can be created and synced.
 //
-// Space for the current file is reserved ahead of the writes, 8 MiB at a time, with
-// fallocate(FALLOC_FL_KEEP_SIZE): the size readers see is always what was written, and a group
-// commit's fdatasync then finds its blocks allocated instead of allocating them (bitmap and
-// group descriptor writes on every sync; measured in docs/BENCHMARKS.md). Sealing or abandoning a
-// file frees what was reserved and not used. After a crash, at most one chunk stays reserved past
-// the end of the last file.
+// With `spare_files`, once the current file holds `spare_after` bytes (traffic worth it), the
+// next file is prepared ahead: written with zeros and synced (journal/spare.hpp), then renamed into
+// place at rotation. Records overwrite the zeros, and a group commit's fdatasync writes only the
+// data. Readers know such a file by its header flag: zeros after its last record are unwritten
+// space. Otherwise (the first file, or no spare ready yet) space is reserved ahead of the
+// writes, 8 MiB at a time, with fallocate(FALLOC_FL_KEEP_SIZE): the size readers see is what was
+// written, and a sync does not allocate blocks. Sealing or abandoning a file cuts it to its
+// records, freeing unused zeros and reservations. After a crash, the last file may keep them.
 //
 // One writer per folder: open() takes an exclusive flock on <dir>/.lock.
 #include <atomic>
@@ -30,6 +32,7 @@
 
 #include "bbbhook/journal/format.hpp"
 #include "bbbhook/journal/position.hpp"
+#include "bbbhook/journal/spare.hpp"
 #include "bbbhook/util/error.hpp"
 #include "bbbhook/util/fd.hpp"
 #include "bbbhook/util/histogram.hpp"
@@ -43,6 +46,8 @@ struct WriterOptions {
     uint64_t rotate_size = 64ull << 20;
     std::chrono::milliseconds rotate_age = std::chrono::hours(24);
     Durability durability = Durability::sync;
+    bool spare_files = false;          // prepare zero-filled next files (see above)
+    uint64_t spare_after = 1ull << 20; // data in the current file before the next one is prepared
 };
 
 struct WriterMetrics {
@@ -53,6 +58,7 @@ struct WriterMetrics {
     std::atomic<uint64_t> write_errors{0};
     std::atomic<uint64_t> files_created{0};
     std::atomic<uint64_t> files_sealed{0};
+    std::atomic<uint64_t> files_from_spares{0}; // of files_created: prepared with zeros ahead
 };
 
 class Writer {
@@ -80,6 +86,8 @@ public:
     void close();
 
     bool healthy() const { return m_healthy.load(); }
+    // A prepared spare file waits for the next rotation.
+    bool spare_ready() const { return m_spares && m_spares->ready(); }
     std::string last_error() const;
     std::string current_file() const;
     const std::filesystem::path& dir() const { return m_options.dir; }
@@ -91,6 +99,8 @@ private:
     void flusher_loop();
     void write_batch(Batch& batch);
     Status open_new_file();
+    // Puts a prepared spare in place under `name`; false if there is none (or it failed).
+    bool open_spare(const std::string& name);
     void seal_current();
     bool due_for_rotation() const;
     enum class Finish { seal, abandon };
@@ -120,8 +130,10 @@ private:
     uint64_t m_file_records = 0;
     int64_t m_file_first_record_ms = 0;
     uint64_t m_next_sequence = 1;
-    uint64_t m_reserved_end = 0; // blocks are allocated up to here (0: nothing reserved)
+    uint64_t m_reserved_end = 0; // blocks are allocated (or zero-filled) up to here
     bool m_preallocate = true;
+    bool m_spare_requested = false; // for the current file
+    std::unique_ptr<SpareFiles> m_spares;
 
     std::atomic<bool> m_healthy{true};
     WriterMetrics m_metrics;

@@ -144,7 +144,8 @@ private:
     std::map<std::string, Entry> m_entries;
 };
 
-// Sum of the journal files' sizes and the free space of the folder's file system.
+// Sum of the journal files' sizes (with the zeros prepared ahead in the current file) and the free
+// space of the folder's file system.
 void render_journal_gauges(std::string& out, const journal::Writer& w, const Quarantine* q) {
     uint64_t files = 0, bytes = 0;
     std::error_code ec;
@@ -179,9 +180,15 @@ void render_journal_gauges(std::string& out, const journal::Writer& w, const Qua
         "bbbhook_journal_write_errors_total {}\n"
         "# HELP bbbhook_journal_files_sealed_total Journal files rotated and sealed.\n# TYPE "
         "bbbhook_journal_files_sealed_total counter\n"
-        "bbbhook_journal_files_sealed_total {}\n",
+        "bbbhook_journal_files_sealed_total {}\n"
+        "# HELP bbbhook_journal_files_from_spares_total Journal files started from a spare prepared with zeros.\n"
+        "# TYPE bbbhook_journal_files_from_spares_total counter\n"
+        "bbbhook_journal_files_from_spares_total {}\n"
+        "# HELP bbbhook_journal_spare_ready 1 when a spare file waits for the next rotation.\n"
+        "# TYPE bbbhook_journal_spare_ready gauge\n"
+        "bbbhook_journal_spare_ready {}\n",
         w.healthy() ? 1 : 0, files, bytes, free_bytes, m.records.load(), m.bytes.load(), m.write_errors.load(),
-        m.files_sealed.load());
+        m.files_sealed.load(), m.files_from_spares.load(), w.spare_ready() ? 1 : 0);
     m.sync_seconds.render(out, "bbbhook_journal_sync_seconds", "Time of one write+fdatasync of a batch.");
     m.batch_records.render(out, "bbbhook_journal_batch_records", "Records per group commit.");
     if (q) {

@@ -42,6 +42,22 @@ int write_all(int fd, std::string_view bytes) {
     return 0;
 }
 
+int pwrite_all(int fd, std::string_view bytes, unsigned long long offset) {
+    const char* p = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+        ssize_t n = ::pwrite(fd, p, left, static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += n;
+        offset += static_cast<unsigned long long>(n);
+        left -= static_cast<size_t>(n);
+    }
+    return 0;
+}
+
 long long pread_full(int fd, char* buf, size_t size, unsigned long long offset) {
     size_t got = 0;
     while (got < size) {

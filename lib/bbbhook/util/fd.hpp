@@ -33,6 +33,8 @@ private:
 
 // Writes all bytes, retrying partial writes and EINTR. Returns 0 or the errno of the failure.
 int write_all(int fd, std::string_view bytes);
+// The same at `offset` (pwrite(2)); the file position does not move.
+int pwrite_all(int fd, std::string_view bytes, unsigned long long offset);
 
 // Reads up to `size` bytes at `offset`, retrying short reads until EOF. Returns the count read,
 // or -errno.
