@@ -249,12 +249,17 @@ children_cpu_ticks() { # FILE with the output of `times`: CPU of this shell's re
 # is rewritten to OUTFILE after each sample, so the sampler can simply be stopped.
 start_rss_sampler() { # PID OUTFILE WITH_CHILDREN
     # The maximum stays in memory and is written once, when the sampler is stopped: a file written
-    # every 100 ms on the journal's file system would disturb what is measured.
+    # every 100 ms on the journal's file system would disturb what is measured. The loop forks
+    # nothing: it waits with `read -t` on a FIFO that never gets data (a `sleep` process every
+    # 100 ms, in two samplers, raised serve's p99 by about 0.3 ms on 2 cores).
+    local fifo="$WORK/tick.$RANDOM$RANDOM"
+    mkfifo "$fifo"
     (
         pid="$1" out="$2" kids="$3" max=0
         members="$pid"
         ((kids)) && members="$pid $(children_of "$pid")"
         trap 'echo "$max" >"$out"; exit 0' TERM
+        exec {tick}<>"$fifo" # read-write: opening does not block, and no data ever comes
         while kill -0 "$pid" 2>/dev/null; do
             sum=0
             for p in $members; do
@@ -263,8 +268,7 @@ start_rss_sampler() { # PID OUTFILE WITH_CHILDREN
                 done <"/proc/$p/status" 2>/dev/null || true
             done
             ((sum > max)) && max=$sum
-            sleep 0.1 &
-            wait $!
+            read -rt 0.1 -u "$tick" _ || true
         done
         echo "$max" >"$out"
     ) &
