@@ -272,3 +272,70 @@ TEST_CASE("sessionize: events round-trip through their stored encoding", "[sessi
     CHECK(*back == events);
     CHECK_FALSE(decode_events(bytes.substr(0, bytes.size() - 1)));
 }
+
+TEST_CASE("sessionize: outputs are in the order of their keys, and ids count once per person", "[sessionize]") {
+    auto guest = join(1200, "w_c", "w_c", "Cy");
+    guest.guest = 1;
+    std::vector<StoredEvent> events = {
+        ev(500, EventKind::meeting_created),
+        join(1000, "w_b", "9", "Bea"),
+        join(1100, "w_a", "10", "Al"),
+        guest,
+        join(1300, "w_d", "", "Di"), // anonymous: a person per connection
+        left(2000, "w_a"),
+        join(3000, "w_a", "10", "Al"),                              // the same connection again
+        with(ev(4000, EventKind::chat_message, "w_b"), -1, ""),     // no id: its time is its id...
+        with(ev(4500, EventKind::chat_message, "w_b"), -1, "4000"), // ...so this is the same message
+        with(ev(4600, EventKind::chat_message, "w_b"), -1, "m2"),
+        join(5000, "w_b2", "9", "Bea"),                            // a second tab
+        with(ev(5100, EventKind::chat_message, "w_b2"), -1, "m2"), // the same message, seen twice
+        with(ev(5200, EventKind::poll_responded, "w_b"), -1, "p1"),
+        with(ev(5300, EventKind::poll_responded, "w_b2"), -1, "p1"),
+        with(ev(5400, EventKind::poll_responded, "w_b2"), -1, "p2"),
+        with(ev(6000, EventKind::chat_message, "w_x"), -1, "m9"), // never joined: counts for no one
+        ev(10000, EventKind::meeting_ended),
+    };
+    auto check = [](const MeetingResult& r) {
+        std::vector<std::pair<std::string, int64_t>> intervals;
+        for (const auto& iv : r.intervals)
+            intervals.emplace_back(iv.connection, iv.joined);
+        CHECK(intervals ==
+              std::vector<std::pair<std::string, int64_t>>{
+                  {"w_a", 1100}, {"w_a", 3000}, {"w_b", 1000}, {"w_b2", 5000}, {"w_c", 1200}, {"w_d", 1300}});
+        std::vector<std::string> people, attendance;
+        for (const auto& p : r.people)
+            people.push_back(p.key);
+        for (const auto& a : r.attendance)
+            attendance.push_back(a.person_key);
+        CHECK(people == std::vector<std::string>{"10", "9", "w_c", "w_d"}); // as strings
+        CHECK(attendance == people);
+        const auto& bea = of(r, "9");
+        CHECK(bea.chat_messages == 2);
+        CHECK(bea.poll_votes == 2);
+        CHECK(bea.joins == 2);
+        CHECK(bea.online_ms == 9000);
+        const auto& al = of(r, "10");
+        CHECK(al.joins == 2);
+        CHECK(al.online_ms == 900 + 7000);
+        CHECK(al.last_leave == 10000);
+        CHECK(r.people[2].guest);
+        CHECK(r.people[2].external_id.empty());
+    };
+    check(sessionize(events, k_now));
+    std::mt19937 rng(7);
+    for (int i = 0; i < 10; ++i) {
+        std::shuffle(events.begin(), events.end(), rng);
+        check(sessionize(events, k_now));
+    }
+}
+
+TEST_CASE("sessionize: of two names seen at the same time, the later interval's is the person's", "[sessionize]") {
+    // Both tabs join at once: w_p's interval opens first (same time, ids in order), then w_q's.
+    std::vector<StoredEvent> events = {join(1000, "w_q", "5", "Aaron"), join(1000, "w_p", "5", "Pat"),
+                                       ev(2000, EventKind::meeting_ended)};
+    auto r = sessionize(events, k_now);
+    REQUIRE(r.people.size() == 1);
+    CHECK(r.people[0].name == "Aaron");
+    CHECK(of(r, "5").name == "Aaron");
+    CHECK(of(r, "5").online_ms == 1000);
+}

@@ -1,8 +1,11 @@
 #include "bbbhook/ingest/sessionize.hpp"
 
 #include <algorithm>
-#include <map>
-#include <set>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <forward_list>
+#include <numeric>
 #include <tuple>
 
 namespace bbbhook::ingest {
@@ -144,19 +147,110 @@ struct Timer {
     }
 };
 
+constexpr uint32_t k_none = UINT32_MAX;
+constexpr uint64_t k_golden = 0x9e3779b97f4a7c15;
+
+uint64_t word_at(std::string_view s, size_t at) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + at, sizeof w);
+    return w;
+}
+
+// Equality a word at a time: for short ids, a call to memcmp costs more than the comparison.
+bool same(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    size_t n = a.size();
+    if (n < 8) {
+        for (size_t i = 0; i < n; ++i)
+            if (a[i] != b[i]) return false;
+        return true;
+    }
+    for (size_t i = 0; i + 8 < n; i += 8)
+        if (word_at(a, i) != word_at(b, i)) return false;
+    return word_at(a, n - 8) == word_at(b, n - 8);
+}
+
+// A hash for short ids, a word at a time (std::hash's costs about three times as much on them).
+uint64_t hash_of(std::string_view s) {
+    auto mix = [](uint64_t h, uint64_t w) { return std::rotl((h ^ w) * k_golden, 29); };
+    uint64_t h = s.size() * k_golden;
+    if (s.size() >= 8) {
+        for (size_t i = 0; i + 8 < s.size(); i += 8)
+            h = mix(h, word_at(s, i));
+        h = mix(h, word_at(s, s.size() - 8)); // the last word overlaps the one before
+    } else {
+        uint64_t w = 0;
+        for (char ch : s)
+            w = w << 8 | static_cast<unsigned char>(ch);
+        h = mix(h, w);
+    }
+    return h * k_golden;
+}
+
+// Numbers distinct strings in the order they are first added: open addressing over views, so
+// no allocation per string, which std::unordered_map made for every connection of every meeting.
+class Numbering {
+public:
+    Numbering() { m_strings.reserve(64); }
+
+    // The number of `s`, and whether this added it.
+    std::pair<uint32_t, bool> add(std::string_view s) {
+        if (2 * (m_strings.size() + 1) > m_slots.size()) grow();
+        uint64_t h = hash_of(s);
+        auto tag = static_cast<uint32_t>(h); // compared before the strings
+        for (size_t i = h >> m_shift;; i = (i + 1) & m_mask) {
+            Slot& slot = m_slots[i];
+            if (slot.number == k_none) {
+                slot = {static_cast<uint32_t>(m_strings.size()), tag};
+                m_strings.push_back(s);
+                return {slot.number, true};
+            }
+            if (slot.tag == tag && same(m_strings[slot.number], s)) return {slot.number, false};
+        }
+    }
+    const std::vector<std::string_view>& strings() const { return m_strings; }
+
+private:
+    struct Slot {
+        uint32_t number = k_none;
+        uint32_t tag = 0;
+    };
+
+    void grow() {
+        size_t size = m_slots.empty() ? 128 : 2 * m_slots.size();
+        m_shift = 64 - std::countr_zero(size);
+        m_mask = size - 1;
+        m_slots.assign(size, Slot{});
+        for (uint32_t n = 0; n < m_strings.size(); ++n) {
+            uint64_t h = hash_of(m_strings[n]);
+            size_t i = h >> m_shift;
+            while (m_slots[i].number != k_none)
+                i = (i + 1) & m_mask;
+            m_slots[i] = {n, static_cast<uint32_t>(h)};
+        }
+    }
+
+    std::vector<Slot> m_slots;
+    std::vector<std::string_view> m_strings; // by number
+    int m_shift = 64;
+    size_t m_mask = 0;
+};
+
+// A connection during the replay. Its strings are views into the events, which outlive
+// sessionize(): no copy of a name or role at every event; the result copies what it keeps.
 struct Connection {
-    std::string ext;
+    std::string_view id, ext;
     int8_t guest = -1;
-    std::string name, role;
+    std::string_view name, role;
     int64_t name_ts = 0;
     bool present = false;
     size_t interval = 0; // index of the open interval
     Timer presenter, mic, cam;
-    std::set<std::string> streams;
+    std::vector<std::string_view> streams; // a set: a connection has a stream or two at a time
     bool hand = false;
-    std::string emoji = "none";
+    std::string_view emoji = "none";
     int64_t raise_hands = 0, reactions = 0;
-    std::set<std::string> chat_ids, polls;
+    uint32_t person = k_none; // only connections with an interval are (part of) a person
 
     void stop_timers(int64_t t) {
         presenter.stop(t);
@@ -166,8 +260,90 @@ struct Connection {
     }
 };
 
+// An interval during the replay; it becomes an Interval, which owns its strings, at the end.
+struct Stay {
+    uint32_t conn = 0;
+    std::string_view name, role;
+    int64_t joined = 0;
+    std::optional<int64_t> left;
+    ClosedBy closed_by = ClosedBy::open;
+};
+
+struct PersonState {
+    std::string_view key, external_id;
+    bool guest = false;
+    std::string_view name;
+    int64_t name_ts = 0;
+    uint32_t place = 0;       // in the output, which is in the order of the keys
+    bool open = false;        // has an open interval
+    uint32_t latest = k_none; // the stay that joined last
+};
+
+// A chat message or poll vote: the connection (later the person's place), and the id.
+using Tally = std::pair<uint32_t, std::string_view>;
+
+// An event to sort. `key` orders as event_less's fields after the time do, up to the
+// connection: rank, kind, raw, then the connection's number, numbered in the order of the ids.
+// Most comparisons are then two integer compares; event_less itself only breaks the rare ties.
+struct SortEntry {
+    int64_t ts = 0;
+    uint64_t key = 0;
+    const StoredEvent* event = nullptr;
+};
+
+constexpr uint64_t k_conn_mask = UINT32_MAX;
+
+uint64_t order_key(const StoredEvent& e, uint32_t conn) {
+    return static_cast<uint64_t>(rank(e.kind)) << 56 | static_cast<uint64_t>(e.kind) << 48 |
+           static_cast<uint64_t>(e.raw) << 32 | conn;
+}
+
+uint32_t conn_of(const SortEntry& s) {
+    return static_cast<uint32_t>(s.key & k_conn_mask);
+}
+
+// Exactly event_less's order.
+bool entry_less(const SortEntry& a, const SortEntry& b) {
+    if (a.ts != b.ts) return a.ts < b.ts;
+    if (a.key != b.key) return a.key < b.key;
+    return event_less(*a.event, *b.event);
+}
+
+// Events usually come in the order they arrived, which is nearly time order: an insertion sort
+// has little to do on them. It does a bounded amount of work (any order is still sorted right),
+// then std::sort sorts whatever is left.
+void sort_events(std::vector<SortEntry>& events) {
+    size_t budget = 4 * events.size(); // moves
+    for (size_t i = 1; i < events.size(); ++i) {
+        if (!entry_less(events[i], events[i - 1])) continue;
+        SortEntry e = events[i];
+        size_t j = i;
+        for (; j > 0 && entry_less(e, events[j - 1]); --j)
+            events[j] = events[j - 1];
+        events[j] = e;
+        if (i - j > budget) {
+            std::ranges::sort(events, entry_less);
+            return;
+        }
+        budget -= i - j;
+    }
+}
+
 bool counts_as_activity(EventKind k) {
     return k != EventKind::rap && k != EventKind::recording_archived;
+}
+
+// Counts the distinct ids of each person (what a union of their connections' std::sets counted)
+// with one sort for the whole meeting. Connections without an interval count for no one.
+void count_distinct(std::vector<Tally>& tallies, const std::vector<Connection>& conns,
+                    const std::vector<PersonState>& persons, std::vector<Attendance>& attendance,
+                    int64_t Attendance::*count) {
+    std::erase_if(tallies, [&](const Tally& t) { return conns[t.first].person == k_none; });
+    for (auto& t : tallies)
+        t.first = persons[conns[t.first].person].place;
+    std::ranges::sort(tallies);
+    for (size_t i = 0; i < tallies.size(); ++i)
+        if (i == 0 || tallies[i] != tallies[i - 1]) ++(attendance[tallies[i].first].*count);
 }
 
 } // namespace
@@ -182,22 +358,47 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
                           e.kind == EventKind::meeting_created || e.kind == EventKind::meeting_ended);
     });
     // Sorted and deduplicated as pointers: a meeting is recomputed often, its events not copied.
-    std::vector<const StoredEvent*> events;
+    // Connections are numbered in the order they appear (0: no connection), then renumbered in
+    // the order of their ids, so that a number compares as its id and indexes a vector.
+    std::vector<SortEntry> events;
     events.reserve(all.size());
-    for (const auto& e : all)
-        if (!(any_mapped && e.raw)) events.push_back(&e);
+    Numbering numbering;
+    numbering.add({});
+    size_t joins = 0, chat_messages = 0, poll_votes = 0; // at most; to reserve
+    for (const auto& e : all) {
+        if (any_mapped && e.raw) continue;
+        uint32_t n = e.user_id.empty() ? 0 : numbering.add(e.user_id).first;
+        events.push_back({e.ts, order_key(e, n), &e});
+        joins += e.kind == EventKind::user_joined;
+        chat_messages += e.kind == EventKind::chat_message;
+        poll_votes += e.kind == EventKind::poll_responded;
+    }
+    const auto& ids = numbering.strings();
+    std::vector<uint32_t> by_id(ids.size());
+    std::iota(by_id.begin(), by_id.end(), 0u);
+    std::sort(by_id.begin() + 1, by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+    std::vector<uint32_t> renumber(ids.size());
+    std::vector<Connection> conns(ids.size()); // in id order, as a std::map iterates
+    for (uint32_t i = 0; i < by_id.size(); ++i) {
+        renumber[by_id[i]] = i;
+        conns[i].id = ids[by_id[i]];
+    }
+    for (auto& s : events)
+        s.key = (s.key & ~k_conn_mask) | renumber[conn_of(s)];
 
-    // 2. Time order; exact duplicates (retries, several hooks) collapse.
-    std::ranges::sort(events, [](const StoredEvent* a, const StoredEvent* b) { return event_less(*a, *b); });
-    events.erase(
-        std::unique(events.begin(), events.end(), [](const StoredEvent* a, const StoredEvent* b) { return *a == *b; }),
-        events.end());
+    // 2. Time order (exactly event_less's); exact duplicates (retries, several hooks) collapse.
+    sort_events(events);
+    events.erase(std::unique(events.begin(), events.end(),
+                             [](const SortEntry& a, const SortEntry& b) {
+                                 return a.ts == b.ts && a.key == b.key && *a.event == *b.event;
+                             }),
+                 events.end());
     r.distinct_events = static_cast<int64_t>(events.size());
 
     // 3. The meeting's span.
     std::optional<int64_t> end;
-    for (const StoredEvent* event : events) {
-        const StoredEvent& e = *event;
+    for (const SortEntry& s : events) {
+        const StoredEvent& e = *s.event;
         if (!r.first_event || e.ts < *r.first_event) r.first_event = e.ts;
         if (counts_as_activity(e.kind) && (!r.last_activity || e.ts > *r.last_activity)) r.last_activity = e.ts;
         if (e.kind == EventKind::meeting_ended && !end) end = e.ts;
@@ -207,31 +408,31 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
     r.end = end ? EndReason::ended : inferred ? EndReason::inferred : EndReason::running;
     r.ended = end ? end : inferred ? r.last_activity : std::nullopt;
 
-    // 4. Who each connection is, from every event (an early event may lack what a later one says).
-    std::map<std::string, Connection> conns;
-    for (const StoredEvent* event : events) {
-        const StoredEvent& e = *event;
-        if (e.user_id.empty()) continue;
-        auto& c = conns[e.user_id];
-        if (c.ext.empty() && !e.user_ext_id.empty()) c.ext = e.user_ext_id;
-        if (e.guest == 1)
-            c.guest = 1;
-        else if (e.guest == 0 && c.guest < 0)
-            c.guest = 0;
-    }
-
-    // 5. Replay in time order.
+    // 4. Replay in time order.
+    std::vector<Stay> stays;
+    stays.reserve(joins);
+    std::vector<Tally> chats, polls;
+    chats.reserve(chat_messages);
+    polls.reserve(poll_votes);
+    std::forward_list<std::string> chat_ts; // ids of messages without one; views into it stay valid
     auto close = [&](Connection& c, int64_t t, ClosedBy by) {
-        auto& iv = r.intervals[c.interval];
-        iv.left = t;
-        iv.closed_by = by;
+        auto& stay = stays[c.interval];
+        stay.left = t;
+        stay.closed_by = by;
         c.present = false;
         c.stop_timers(t);
     };
-    for (const StoredEvent* event : events) {
-        const StoredEvent& e = *event;
-        Connection* c = e.user_id.empty() ? nullptr : &conns[e.user_id];
+    for (const SortEntry& s : events) {
+        const StoredEvent& e = *s.event;
+        uint32_t n = conn_of(s);
+        Connection* c = n ? &conns[n] : nullptr;
         if (c) {
+            // Who the connection is, from every event (an early event may lack what a later one says).
+            if (c->ext.empty() && !e.user_ext_id.empty()) c->ext = e.user_ext_id;
+            if (e.guest == 1)
+                c->guest = 1;
+            else if (e.guest == 0 && c->guest < 0)
+                c->guest = 0;
             if (!e.name.empty() && e.ts >= c->name_ts) {
                 c->name = e.name;
                 c->name_ts = e.ts;
@@ -244,8 +445,8 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
         case EventKind::user_joined:
             if (c && !c->present) {
                 c->present = true;
-                c->interval = r.intervals.size();
-                r.intervals.push_back({e.user_id, {}, c->name, c->role, e.ts, std::nullopt, ClosedBy::open});
+                c->interval = stays.size();
+                stays.push_back({n, c->name, c->role, e.ts, std::nullopt, ClosedBy::open});
                 if (e.presenter == 1) c->presenter.start(e.ts);
             }
             break;
@@ -258,11 +459,11 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
             }
             break;
         case EventKind::meeting_ended:
-            for (auto& [id, other] : conns)
+            for (auto& other : conns)
                 if (other.present) close(other, e.ts, ClosedBy::meeting_ended);
             break;
         case EventKind::presenter_assigned:
-            for (auto& [id, other] : conns)
+            for (auto& other : conns)
                 other.presenter.stop(e.ts); // one presenter at a time
             if (c && c->present) c->presenter.start(e.ts);
             break;
@@ -286,19 +487,21 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
             break;
         case EventKind::cam_started:
             if (c && c->present) {
-                c->streams.insert(e.extra);
+                if (std::ranges::find(c->streams, e.extra) == c->streams.end()) c->streams.push_back(e.extra);
                 c->cam.start(e.ts);
             }
             break;
         case EventKind::cam_stopped:
             if (c) {
-                c->streams.erase(e.extra);
-                if (e.extra.empty()) c->streams.clear();
+                if (e.extra.empty())
+                    c->streams.clear();
+                else if (auto it = std::ranges::find(c->streams, e.extra); it != c->streams.end())
+                    c->streams.erase(it);
                 if (c->streams.empty()) c->cam.stop(e.ts);
             }
             break;
         case EventKind::chat_message:
-            if (c) c->chat_ids.insert(e.extra.empty() ? std::to_string(e.ts) : e.extra);
+            if (c) chats.emplace_back(n, e.extra.empty() ? chat_ts.emplace_front(std::to_string(e.ts)) : e.extra);
             break;
         case EventKind::raise_hand:
             if (c) {
@@ -314,15 +517,15 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
             }
             break;
         case EventKind::poll_responded:
-            if (c && !e.extra.empty()) c->polls.insert(e.extra);
+            if (c && !e.extra.empty()) polls.emplace_back(n, e.extra);
             break;
         default: break;
         }
     }
 
-    // 6. Who is still present: closed at the last activity when the meeting is inferred to have
+    // 5. Who is still present: closed at the last activity when the meeting is inferred to have
     //    ended; otherwise left open, with time counted up to the last activity.
-    for (auto& [id, c] : conns) {
+    for (auto& c : conns) {
         if (!c.present) continue;
         if (inferred)
             close(c, *r.last_activity, ClosedBy::inferred);
@@ -330,79 +533,119 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
             c.stop_timers(r.last_activity.value_or(0));
     }
 
-    // 7. People: a person is an external user id; guests and anonymous users are their connection.
-    auto person_of = [&](const std::string& conn_id) {
-        const auto& c = conns[conn_id];
-        bool anonymous = c.ext.empty() || c.ext == conn_id || c.guest == 1;
-        return Person{anonymous ? conn_id : c.ext, anonymous ? std::string() : c.ext, c.guest == 1, c.name, c.name_ts};
-    };
-    std::map<std::string, Person> people;
-    std::map<std::string, std::vector<size_t>> intervals_of; // person key -> interval indexes
-    for (size_t i = 0; i < r.intervals.size(); ++i) {
-        auto& iv = r.intervals[i];
-        Person p = person_of(iv.connection);
-        iv.person_key = p.key;
-        auto [it, fresh] = people.emplace(p.key, p);
-        if (!fresh && p.name_ts >= it->second.name_ts && !p.name.empty()) {
-            it->second.name = p.name;
-            it->second.name_ts = p.name_ts;
+    // 6. People: a person is an external user id; guests and anonymous users are their connection.
+    //    Intervals are visited in the order they opened: of two names seen at the same time, the
+    //    later interval's wins.
+    Numbering person_numbers;
+    std::vector<PersonState> persons;
+    persons.reserve(conns.size());
+    for (const Stay& s : stays) {
+        auto& c = conns[s.conn];
+        bool fresh = false;
+        if (c.person == k_none) {
+            bool anonymous = c.ext.empty() || c.ext == c.id || c.guest == 1;
+            std::string_view key = anonymous ? c.id : c.ext;
+            std::tie(c.person, fresh) = person_numbers.add(key);
+            if (fresh)
+                persons.push_back({key, anonymous ? std::string_view() : c.ext, c.guest == 1, c.name, c.name_ts});
         }
-        intervals_of[p.key].push_back(i);
+        auto& p = persons[c.person];
+        if (!fresh && c.name_ts >= p.name_ts && !c.name.empty()) {
+            p.name = c.name;
+            p.name_ts = c.name_ts;
+        }
+    }
+    // People and attendance come out in the order of their keys, as a std::map iterates.
+    std::vector<uint32_t> by_key(persons.size());
+    std::iota(by_key.begin(), by_key.end(), 0u);
+    std::ranges::sort(by_key, [&](uint32_t a, uint32_t b) { return persons[a].key < persons[b].key; });
+    r.people.resize(persons.size());
+    r.attendance.resize(persons.size());
+    for (uint32_t i = 0; i < by_key.size(); ++i) {
+        auto& p = persons[by_key[i]];
+        p.place = i;
+        r.people[i].key = p.key;
+        r.people[i].external_id = p.external_id;
+        r.people[i].guest = p.guest;
+        r.people[i].name = p.name;
+        r.people[i].name_ts = p.name_ts;
+        r.attendance[i].person_key = p.key;
+        r.attendance[i].name = p.name;
     }
 
-    // 8. Attendance per person: the union of their intervals and the sum of their activity.
-    for (auto& [key, idx] : intervals_of) {
-        Attendance a;
-        a.person_key = key;
-        a.name = people[key].name;
-        std::vector<std::pair<int64_t, int64_t>> spans;
-        std::set<std::string> conns_seen, chats, polls;
-        bool open = false;
-        const Interval* latest = nullptr;
-        for (size_t i : idx) {
-            const auto& iv = r.intervals[i];
-            int64_t stop = iv.left.value_or(r.last_activity.value_or(iv.joined));
-            spans.emplace_back(iv.joined, std::max(stop, iv.joined));
-            if (!iv.left)
-                open = true;
-            else if (!a.last_leave || *iv.left > *a.last_leave)
-                a.last_leave = iv.left;
-            if (!latest || iv.joined >= latest->joined) latest = &iv;
-            conns_seen.insert(iv.connection);
-        }
-        if (open) a.last_leave.reset();
-        a.role = latest->role;
-        std::ranges::sort(spans);
-        a.first_join = spans.front().first;
-        int64_t cur_start = spans.front().first, cur_end = spans.front().second;
-        for (const auto& [s, e] : spans) {
-            if (s > cur_end) {
+    // 7. Attendance per person: the union of their intervals and the sum of their activity.
+    //    Intervals in the order they opened: of two joins at the same time, the later one's role.
+    struct Span {
+        uint32_t place;
+        int64_t joined, stop;
+        auto operator<=>(const Span&) const = default;
+    };
+    std::vector<Span> spans;
+    spans.reserve(stays.size());
+    for (uint32_t i = 0; i < stays.size(); ++i) {
+        const Stay& s = stays[i];
+        auto& p = persons[conns[s.conn].person];
+        auto& a = r.attendance[p.place];
+        int64_t stop = s.left.value_or(r.last_activity.value_or(s.joined));
+        spans.push_back({p.place, s.joined, std::max(stop, s.joined)});
+        if (!s.left)
+            p.open = true;
+        else if (!a.last_leave || *s.left > *a.last_leave)
+            a.last_leave = s.left;
+        if (p.latest == k_none || s.joined >= stays[p.latest].joined) p.latest = i;
+        ++a.joins;
+    }
+    for (const auto& p : persons) {
+        auto& a = r.attendance[p.place];
+        if (p.open) a.last_leave.reset();
+        a.role = stays[p.latest].role;
+    }
+    std::ranges::sort(spans);
+    for (size_t i = 0; i < spans.size();) {
+        uint32_t place = spans[i].place;
+        auto& a = r.attendance[place];
+        a.first_join = spans[i].joined;
+        int64_t cur_start = spans[i].joined, cur_end = spans[i].stop;
+        for (; i < spans.size() && spans[i].place == place; ++i) {
+            if (spans[i].joined > cur_end) {
                 a.online_ms += cur_end - cur_start;
-                cur_start = s;
+                cur_start = spans[i].joined;
             }
-            cur_end = std::max(cur_end, e);
+            cur_end = std::max(cur_end, spans[i].stop);
         }
         a.online_ms += cur_end - cur_start;
-        a.joins = static_cast<int64_t>(idx.size());
-        for (const auto& id : conns_seen) {
-            const auto& c = conns[id];
-            a.talk_ms += c.mic.total;
-            a.webcam_ms += c.cam.total;
-            a.presenter_ms += c.presenter.total;
-            a.raise_hands += c.raise_hands;
-            a.reactions += c.reactions;
-            chats.insert(c.chat_ids.begin(), c.chat_ids.end());
-            polls.insert(c.polls.begin(), c.polls.end());
-        }
-        a.chat_messages = static_cast<int64_t>(chats.size());
-        a.poll_votes = static_cast<int64_t>(polls.size());
-        r.attendance.push_back(std::move(a));
     }
-    for (auto& [key, p] : people)
-        r.people.push_back(std::move(p));
-    std::ranges::sort(r.intervals, [](const Interval& a, const Interval& b) {
-        return std::tie(a.connection, a.joined) < std::tie(b.connection, b.joined);
+    for (const auto& c : conns) {
+        if (c.person == k_none) continue;
+        auto& a = r.attendance[persons[c.person].place];
+        a.talk_ms += c.mic.total;
+        a.webcam_ms += c.cam.total;
+        a.presenter_ms += c.presenter.total;
+        a.raise_hands += c.raise_hands;
+        a.reactions += c.reactions;
+    }
+    count_distinct(chats, conns, persons, r.attendance, &Attendance::chat_messages);
+    count_distinct(polls, conns, persons, r.attendance, &Attendance::poll_votes);
+
+    // 8. Intervals by connection, then time. A connection opens at most one interval per
+    //    millisecond (joins sort before leaves), so the order is total.
+    std::vector<uint32_t> by_conn(stays.size());
+    std::iota(by_conn.begin(), by_conn.end(), 0u);
+    std::ranges::sort(by_conn, [&](uint32_t a, uint32_t b) {
+        return std::tie(stays[a].conn, stays[a].joined) < std::tie(stays[b].conn, stays[b].joined);
     });
+    r.intervals.resize(stays.size());
+    for (size_t k = 0; k < by_conn.size(); ++k) {
+        const Stay& s = stays[by_conn[k]];
+        auto& iv = r.intervals[k];
+        iv.connection = conns[s.conn].id;
+        iv.person_key = persons[conns[s.conn].person].key;
+        iv.name = s.name;
+        iv.role = s.role;
+        iv.joined = s.joined;
+        iv.left = s.left;
+        iv.closed_by = s.closed_by;
+    }
     return r;
 }
 
