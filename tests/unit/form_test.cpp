@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <memory>
+#include <optional>
+#include <random>
 
 #include "bbbhook/util/form.hpp"
 #include "support/support.hpp"
@@ -230,5 +233,198 @@ TEST_CASE("check_form validates without decoding and finds the required field", 
         auto fields = util::parse_form(c.body);
         REQUIRE(fields);
         CHECK(static_cast<bool>(util::check_form(c.body, "event")) == (util::form_value(*fields, "event") != nullptr));
+    }
+}
+
+// The decoder has one implementation per instruction set (scalar, AVX2, AVX-512): every test below
+// runs each one this CPU supports, on inputs long enough for the vector steps (32 bytes and more)
+// and with escapes across their 16-, 32- and 64-byte boundaries, against the obvious decoder.
+namespace {
+
+using util::detail::SimdLevel;
+
+std::vector<SimdLevel> supported_levels() {
+    std::vector<SimdLevel> levels;
+    for (SimdLevel l : {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512})
+        if (util::detail::simd_level_supported(l)) levels.push_back(l);
+    return levels;
+}
+
+const char* level_name(SimdLevel l) {
+    switch (l) {
+    case SimdLevel::scalar: return "scalar";
+    case SimdLevel::avx2: return "avx2";
+    case SimdLevel::avx512: return "avx512";
+    }
+    return "?";
+}
+
+// The obvious decoder, byte by byte: what was decoded before the first bad '%', and its offset.
+struct Reference {
+    std::string out;
+    std::optional<size_t> bad;
+};
+Reference reference_decode(std::string_view s, bool plus_is_space) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    Reference r;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            if (i + 2 >= s.size() || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0) {
+                r.bad = i;
+                return r;
+            }
+            r.out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+            i += 2;
+        } else {
+            r.out += s[i] == '+' && plus_is_space ? ' ' : s[i];
+        }
+    }
+    return r;
+}
+
+// Decodes and checks `s` at every level, from a heap block of its exact size (so that a sanitizer
+// build catches a read past the end), appending to a non-empty string, and compares everything
+// with the reference: the output (partial on failure), the error offset and check_escapes's.
+void check_against_reference(std::string_view s, bool plus_is_space) {
+    auto exact = std::make_unique_for_overwrite<char[]>(s.size());
+    std::copy(s.begin(), s.end(), exact.get());
+    const std::string_view input(exact.get(), s.size());
+    const Reference want = reference_decode(s, plus_is_space);
+    for (SimdLevel level : supported_levels()) {
+        INFO(fmt::format("level {}, plus_is_space {}, input ({} bytes) \"{}\"", level_name(level), plus_is_space,
+                         s.size(), s));
+        std::string out = "prefix:";
+        auto r = util::detail::percent_decode_append(input, out, plus_is_space, level);
+        CHECK(out == "prefix:" + want.out);
+        auto c = util::detail::check_escapes(input, level);
+        if (want.bad) {
+            REQUIRE_FALSE(r);
+            CHECK(r.error().offset == *want.bad);
+            CHECK(r.error().message == "'%' not followed by two hex digits");
+            REQUIRE_FALSE(c);
+            CHECK(c.error().offset == *want.bad);
+            CHECK(c.error().message == r.error().message);
+        } else {
+            CHECK(r);
+            CHECK(c);
+        }
+    }
+}
+
+} // namespace
+
+TEST_CASE("form: every decoder level agrees with the reference around block boundaries", "[form][simd]") {
+    REQUIRE(util::detail::simd_level_supported(SimdLevel::scalar));
+    // Lengths around the vector steps (32 and 64 bytes, plus the 2 bytes an escape reads ahead).
+    for (size_t size : {31, 32, 33, 34, 35, 47, 48, 63, 64, 65, 66, 67, 68, 96, 127, 128, 129, 130, 131, 200}) {
+        // One escape (upper- and lowercase), a '+' or a bad escape at every position.
+        for (size_t at = 0; at < size; ++at) {
+            for (std::string_view insert : {"%4A", "%c3", "+", "%%41", "%4", "%", "%zz", "%4g", "%+1", "%20%2b%7E"}) {
+                std::string s(size, 'x');
+                s.replace(at, std::min(insert.size(), size - at), insert.substr(0, size - at));
+                check_against_reference(s, true);
+                check_against_reference(s, false);
+            }
+        }
+    }
+}
+
+TEST_CASE("form: a bad escape at the very end fails at its '%' at every level", "[form][simd]") {
+    for (size_t size = 0; size <= 200; ++size) {
+        for (std::string_view filler : {"a", "%41", "+b%2f"}) {
+            std::string s;
+            while (s.size() < size)
+                s += filler;
+            for (std::string_view end : {"%", "%A", "%a", "%4"}) {
+                check_against_reference(s + std::string(end), true);
+                check_against_reference(s + std::string(end) + "%41", true); // the first bad one counts
+            }
+            check_against_reference(s + "%41", true);
+        }
+    }
+}
+
+TEST_CASE("form: every byte decodes from upper- and lowercase hex at every level", "[form][simd]") {
+    std::string upper, lower, want;
+    for (int b = 0; b < 256; ++b) {
+        upper += fmt::format("%{:02X}", b);
+        lower += fmt::format("%{:02x}", b);
+        want += static_cast<char>(b);
+    }
+    for (SimdLevel level : supported_levels()) {
+        INFO(level_name(level));
+        for (const std::string& s : {upper, lower}) {
+            std::string out;
+            REQUIRE(util::detail::percent_decode_append(s, out, true, level));
+            CHECK(out == want);
+            CHECK(util::detail::check_escapes(s, level));
+        }
+    }
+    // Every byte that is not a hex digit fails in either digit position; every other byte passes
+    // through as it is, '\0' and bytes with the high bit set included.
+    for (int b = 0; b < 256; ++b) {
+        const char c = static_cast<char>(b);
+        const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        std::string pad(40, 'p');
+        check_against_reference(pad + "%" + c + "0" + pad, true);
+        check_against_reference(pad + "%0" + c + pad, true);
+        check_against_reference(pad + c + pad + c + pad, true);
+        if (!hex) CHECK_FALSE(util::percent_decode(pad + "%" + c + "0" + pad));
+    }
+}
+
+TEST_CASE("form: '+' is a space only with plus_is_space, at every level", "[form][simd]") {
+    const std::string s = "a+b+" + std::string(70, '+') + "%2B+c";
+    for (SimdLevel level : supported_levels()) {
+        INFO(level_name(level));
+        std::string spaces, pluses;
+        REQUIRE(util::detail::percent_decode_append(s, spaces, true, level));
+        REQUIRE(util::detail::percent_decode_append(s, pluses, false, level));
+        CHECK(spaces == "a b " + std::string(70, ' ') + "+ c");
+        CHECK(pluses == "a+b+" + std::string(70, '+') + "++c");
+    }
+}
+
+TEST_CASE("form: long runs without escapes, and bodies made only of escapes", "[form][simd]") {
+    std::string plain;
+    for (size_t i = 0; i < 5000; ++i)
+        plain += static_cast<char>('a' + i % 26);
+    check_against_reference(plain, true);
+    check_against_reference(plain + "%41" + plain, true);
+    check_against_reference(plain + "%4" + plain, true);
+    for (size_t n = 0; n <= 200; ++n) {
+        std::string escapes;
+        for (size_t i = 0; i < n; ++i)
+            escapes += fmt::format("%{:02X}", (i * 37) & 0xff);
+        check_against_reference(escapes, true);
+        check_against_reference(escapes + "%", true);
+        check_against_reference("%" + escapes, true);
+    }
+}
+
+TEST_CASE("form: random strings decode as the reference decoder does, at every level", "[form][simd]") {
+    // Few distinct bytes, so that escapes (good and bad), runs of them and '+' are frequent.
+    using namespace std::literals;
+    const std::string_view alphabets[] = {"%+aZ09fFgG%%"sv, "%%%%4a+"sv, "%41%2b%7E\x80\xff\0 "sv, "abcdef+"sv};
+    std::mt19937 rng(20231031);
+    for (int i = 0; i < 20000; ++i) {
+        const std::string_view alphabet = alphabets[rng() % std::size(alphabets)];
+        const size_t size = rng() % (i % 4 == 0 ? 400 : 100);
+        std::string s(size, ' ');
+        for (char& c : s)
+            c = alphabet[rng() % alphabet.size()];
+        check_against_reference(s, rng() % 2 == 0);
+    }
+}
+
+TEST_CASE("form: every captured body decodes alike at every level", "[form][simd][fixtures]") {
+    for (const auto& c : test::load_captures(k_sha1)) {
+        INFO(c.file.string());
+        check_against_reference(c.body, true);
     }
 }

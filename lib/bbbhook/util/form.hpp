@@ -40,4 +40,20 @@ std::expected<void, FormError> check_form(std::string_view body, std::string_vie
 // The value of the first field called `name`, if any.
 const std::string* form_value(const std::vector<FormField>& fields, std::string_view name);
 
+namespace detail {
+
+// percent_decode_append and check_escapes have one implementation per instruction set; the one
+// that this CPU supports best is chosen once. The tests run every supported one on the same input.
+enum class SimdLevel { scalar, avx2, avx512 };
+
+// Whether this CPU (and build) can run `level`; scalar is always supported.
+bool simd_level_supported(SimdLevel level);
+
+// percent_decode_append and check_escapes at `level`, or at scalar if it is not supported.
+std::expected<void, FormError> percent_decode_append(std::string_view s, std::string& out, bool plus_is_space,
+                                                     SimdLevel level);
+std::expected<void, FormError> check_escapes(std::string_view s, SimdLevel level);
+
+} // namespace detail
+
 } // namespace bbbhook::util
