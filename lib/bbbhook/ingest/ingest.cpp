@@ -1,11 +1,11 @@
 #include "bbbhook/ingest/ingest.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <map>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -48,14 +48,26 @@ struct Meeting {
     std::optional<int64_t> last_activity;
 };
 
-// Orders (server, text) keys, and finds them by (server, string_view) without a copy.
-struct KeyLess {
+// Hash maps keyed by text, or by (server, text), found by string_view without a copy: a lookup
+// per event, where ordered maps spent their time comparing strings.
+struct TextHash {
     using is_transparent = void;
-    template <class A, class B> bool operator()(const A& a, const B& b) const {
-        if (a.first != b.first) return a.first < b.first;
-        return std::string_view(a.second) < std::string_view(b.second);
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+struct KeyHash {
+    using is_transparent = void;
+    template <class K> size_t operator()(const K& k) const {
+        return std::hash<std::string_view>{}(k.second) ^ (static_cast<size_t>(k.first) * 0x9e3779b97f4a7c15u);
     }
 };
+struct KeyEq {
+    using is_transparent = void;
+    template <class A, class B> bool operator()(const A& a, const B& b) const {
+        return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
+    }
+};
+using ServerKey = std::pair<int64_t, std::string>;
+template <class V> using ServerKeyMap = std::unordered_map<ServerKey, V, KeyHash, KeyEq>;
 constexpr size_t k_people_cache = 100000;
 
 std::optional<std::string_view> text_or_null(std::string_view s) {
@@ -91,7 +103,7 @@ public:
     IngestSummary summary() const { return m_run; }
 
 private:
-    void process(const Item& item);
+    void process(Item& item);
     // Ends the transaction. A `partial` commit (the journal goes on) stores every new event and
     // the checkpoint but leaves the attendance rows of meetings still running for a later commit.
     enum class Commit { partial, complete };
@@ -106,6 +118,7 @@ private:
     void persist_events(Meeting& m);
     void write(Meeting& m);
     int64_t person_id(int64_t server, const Person& p);
+    void write_people();
     void save_state();
     void evict();
     void warn_item(const Item& item, std::string_view what);
@@ -134,11 +147,7 @@ private:
                             "SELECT id, name, name_ms, is_guest FROM people WHERE server_id = ? AND user_key = ?"};
     util::Stmt m_person_ins{m_db, "INSERT INTO people (server_id, user_key, external_user_id, name, name_ms, is_guest) "
                                   "VALUES (?, ?, ?, ?, ?, ?)"};
-    // The name seen last (ties broken by the name itself, so that order of arrival never matters).
-    util::Stmt m_person_upd{m_db, "UPDATE people SET name = ?, name_ms = ? WHERE id = ? AND ? <> '' AND "
-                                  "(name_ms IS NULL OR name_ms < ? OR (name_ms = ? AND name < ?))"};
-    util::Stmt m_person_seen{m_db, "UPDATE people SET name_ms = ? WHERE id = ? AND (name_ms IS NULL OR name_ms < ?)"};
-    util::Stmt m_person_guest{m_db, "UPDATE people SET is_guest = 1 WHERE id = ? AND is_guest = 0"};
+    util::Stmt m_person_upd{m_db, "UPDATE people SET name = ?, name_ms = ?, is_guest = ? WHERE id = ?"};
     util::Stmt m_intervals_del{m_db, "DELETE FROM intervals WHERE meeting_id = ?"};
     util::Stmt m_intervals_ins{m_db, "INSERT INTO intervals (meeting_id, connection_id, joined_ms, person_id, name, "
                                      "role, left_ms, closed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
@@ -157,18 +166,23 @@ private:
     int64_t m_clock = 0;
     IngestSummary m_total; // as stored in ingest_state
     IngestSummary m_run;   // this run only
-    std::map<std::string, int64_t, std::less<>> m_servers;
-    std::map<std::pair<int64_t, std::string>, std::unique_ptr<Meeting>, KeyLess> m_meetings;
-    // People as stored (a bounded cache): writes that would not change a row are skipped.
+    std::unordered_map<std::string, int64_t, TextHash, std::equal_to<>> m_servers;
+    ServerKeyMap<std::unique_ptr<Meeting>> m_meetings;
+    // People as stored (a bounded cache). A change (the name seen last, its time, the guest flag)
+    // is made here and written once per transaction, in write_people(): a person is in many
+    // meetings, and an UPDATE per person and meeting cost more than all other people work.
     struct StoredPerson {
         int64_t id = 0;
         std::string name;
         std::optional<int64_t> name_ms;
         bool guest = false;
+        bool dirty = false; // differs from its row until write_people()
     };
-    std::map<std::pair<int64_t, std::string>, StoredPerson, KeyLess> m_people;
-    bool m_people_complete = false; // m_people holds every row of the people table
-    std::map<std::string, std::pair<bool, int64_t>, std::less<>> m_counts_pending; // id -> (known, count)
+    ServerKeyMap<StoredPerson> m_people;
+    std::vector<StoredPerson*> m_dirty_people; // pointers into m_people (stable in a node-based map)
+    bool m_people_complete = false;            // m_people holds every row of the people table
+    std::unordered_map<std::string, std::pair<bool, int64_t>, TextHash, std::equal_to<>>
+        m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
     std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
     bool m_bulk = false;           // the reader indexes are dropped until the next complete commit
@@ -298,7 +312,7 @@ void Ingester::warn_item(const Item& item, std::string_view what) {
     spdlog::warn("journal {}:{}: {} of {} bytes skipped", item.at.file, item.at.offset, what, item.length);
 }
 
-void Ingester::process(const Item& item) {
+void Ingester::process(Item& item) {
     m_clock = std::max(m_clock, item.received_ms);
     if (!item.decoded) {
         ++m_run.bad_records;
@@ -310,9 +324,9 @@ void Ingester::process(const Item& item) {
         }
         return;
     }
-    const bbb::Callback& cb = item.callback;
+    bbb::Callback& cb = item.callback;
     int64_t server = server_id(cb.domain.empty() ? std::string_view(item.source) : std::string_view(cb.domain));
-    for (const auto& e : cb.events) {
+    for (auto& e : cb.events) {
         ++m_run.events;
         ++m_total.events;
         std::string_view id = e.id.empty() ? std::string_view("(none)") : std::string_view(e.id);
@@ -327,13 +341,14 @@ void Ingester::process(const Item& item) {
         Meeting& m = meeting(server, e.meeting_id);
         if (m.external_id.empty() && !e.meeting_ext_id.empty()) set_external_id(m, e.meeting_ext_id);
         if (e.meeting) apply_info(m, *e.meeting);
-        m.events.push_back(StoredEvent::from(e));
         m.newest_event = std::max(m.newest_event, e.ts);
         m.dirty = true;
         if (e.kind == EventKind::meeting_ended) {
             m.ended = true;
             m_ended.push_back(&m);
         }
+        // Its strings are moved, not copied: the item is done with (the reader thread refills it).
+        m.events.push_back(StoredEvent::from(std::move(e)));
     }
 }
 
@@ -356,7 +371,8 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
         StoredPerson sp;
         // While the cache holds every person of the database, a miss is a new person.
         if (!m_people_complete && m_person_get.bind(1, server).bind(2, p.key).step()) {
-            sp = {m_person_get.int64(0), m_person_get.text(1), m_person_get.opt_int64(2), m_person_get.int64(3) != 0};
+            sp = {m_person_get.int64(0), m_person_get.text(1), m_person_get.opt_int64(2), m_person_get.int64(3) != 0,
+                  false};
             m_person_get.reset();
         } else {
             m_person_ins.bind(1, server).bind(2, p.key);
@@ -366,29 +382,25 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
             m_person_ins.bind(5, name_ms);
             m_person_ins.bind(6, p.guest ? 1 : 0).run();
             m_person_ins.reset();
-            sp = {m_db.last_insert_rowid(), p.name, name_ms, p.guest};
+            sp = {m_db.last_insert_rowid(), p.name, name_ms, p.guest, false};
         }
         it = m_people.emplace(std::pair{server, p.key}, std::move(sp)).first;
     }
     StoredPerson& sp = it->second;
     // The name seen last wins; ties go to the greater name, so order of arrival never matters.
+    bool changed = false;
     if (!p.name.empty() && (!sp.name_ms || *sp.name_ms < p.name_ts || (*sp.name_ms == p.name_ts && sp.name < p.name))) {
-        if (p.name == sp.name) {
-            // The same name seen later: only its time moves, and people_by_name is not touched.
-            m_person_seen.bind(1, p.name_ts).bind(2, sp.id).bind(3, p.name_ts).run();
-            m_person_seen.reset();
-        } else {
-            m_person_upd.bind(1, p.name).bind(2, p.name_ts).bind(3, sp.id).bind(4, p.name).bind(5, p.name_ts);
-            m_person_upd.bind(6, p.name_ts).bind(7, p.name).run();
-            m_person_upd.reset();
-            sp.name = p.name;
-        }
+        if (p.name != sp.name) sp.name = p.name;
         sp.name_ms = p.name_ts;
+        changed = true;
     }
     if (p.guest && !sp.guest) {
-        m_person_guest.bind(1, sp.id).run();
-        m_person_guest.reset();
         sp.guest = true;
+        changed = true;
+    }
+    if (changed && !sp.dirty) {
+        sp.dirty = true;
+        m_dirty_people.push_back(&sp);
     }
     return sp.id;
 }
@@ -399,7 +411,7 @@ void Ingester::persist_events(Meeting& m) {
     if (m.events.size() > m.persisted) {
         std::string blob;
         encode_events(blob, m.events, m.persisted);
-        m_chunk_ins.bind(1, m.id).bind(2, m.next_chunk).bind_blob(3, blob).run();
+        m_chunk_ins.bind(1, m.id).bind(2, m.next_chunk).bind_blob_ref(3, blob).run();
         m_chunk_ins.reset();
         ++m.next_chunk;
         m.persisted = m.events.size();
@@ -435,27 +447,26 @@ void Ingester::write(Meeting& m) {
     ids.reserve(r.people.size());
     for (const auto& p : r.people)
         ids[p.key] = person_id(m.server_id, p);
+    // The rows' text is bound by reference (no copy per value): `r` outlives every step, and the
+    // bindings are cleared after the loops.
     m_intervals_del.bind(1, m.id).run();
     m_intervals_del.reset();
     for (const auto& iv : r.intervals) {
-        m_intervals_ins.bind(1, m.id).bind(2, iv.connection).bind(3, iv.joined).bind(4, ids.at(iv.person_key));
-        bind_text(m_intervals_ins, 5, text_or_null(iv.name));
-        bind_text(m_intervals_ins, 6, text_or_null(iv.role));
-        m_intervals_ins.bind(7, iv.left).bind(8, closed_by_name(iv.closed_by)).run();
-        m_intervals_ins.reset();
+        m_intervals_ins.bind(1, m.id).bind_ref(2, iv.connection).bind(3, iv.joined).bind(4, ids.at(iv.person_key));
+        m_intervals_ins.bind_ref_or_null(5, iv.name).bind_ref_or_null(6, iv.role);
+        m_intervals_ins.bind(7, iv.left).bind_ref(8, closed_by_name(iv.closed_by)).run();
     }
+    m_intervals_ins.reset();
     m_attendance_del.bind(1, m.id).run();
     m_attendance_del.reset();
     for (const auto& a : r.attendance) {
         auto& st = m_attendance_ins;
-        st.bind(1, m.id).bind(2, ids.at(a.person_key));
-        bind_text(st, 3, text_or_null(a.name));
-        bind_text(st, 4, text_or_null(a.role));
+        st.bind(1, m.id).bind(2, ids.at(a.person_key)).bind_ref_or_null(3, a.name).bind_ref_or_null(4, a.role);
         st.bind(5, a.first_join).bind(6, a.last_leave).bind(7, a.online_ms).bind(8, a.joins).bind(9, a.talk_ms);
         st.bind(10, a.webcam_ms).bind(11, a.presenter_ms).bind(12, a.chat_messages).bind(13, a.raise_hands);
         st.bind(14, a.reactions).bind(15, a.poll_votes).run();
-        st.reset();
     }
+    m_attendance_ins.reset();
     m.finalized = r.finalized();
     m.last_activity = r.last_activity;
     m.dirty = false;
@@ -488,10 +499,23 @@ void Ingester::flush(Commit how) {
         m_counts.reset();
     }
     m_counts_pending.clear();
+    write_people();
     if (m_people.size() > k_people_cache) {
         m_people.clear();
         m_people_complete = false;
     }
+}
+
+void Ingester::write_people() {
+    // In id order: neighbouring rows share pages.
+    std::ranges::sort(m_dirty_people, {}, &StoredPerson::id);
+    for (StoredPerson* sp : m_dirty_people) {
+        bind_text(m_person_upd, 1, text_or_null(sp->name));
+        m_person_upd.bind(2, sp->name_ms).bind(3, sp->guest ? 1 : 0).bind(4, sp->id).run();
+        m_person_upd.reset();
+        sp->dirty = false;
+    }
+    m_dirty_people.clear();
 }
 
 void Ingester::save_state() {
@@ -533,7 +557,7 @@ Status Ingester::consume(Prefetcher& pre, const std::atomic<bool>& stop) {
     int64_t n = 0; // items in the open transaction
     for (;;) {
         Batch& b = pre.next();
-        for (const Item& item : b.items()) {
+        for (Item& item : b.items()) {
             if (!tx) tx.emplace(m_db);
             ++n;
             switch (item.kind) {

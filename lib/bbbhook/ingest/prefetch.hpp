@@ -49,6 +49,8 @@ struct Batch {
     bool finished = false; // the reader thread stopped: end of a one-shot read, stop, or error
     std::optional<Error> error;
     std::span<const Item> items() const { return {storage.data(), size}; }
+    // The consumer may move strings out of the items (their storage is reused when recycled).
+    std::span<Item> items() { return {storage.data(), size}; }
 };
 
 struct PrefetchOptions {

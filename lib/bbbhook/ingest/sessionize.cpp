@@ -17,6 +17,20 @@ StoredEvent StoredEvent::from(const bbb::Event& e) {
                        e.user_id, e.user_ext_id, e.name, e.role,  e.extra};
 }
 
+StoredEvent StoredEvent::from(bbb::Event&& e) {
+    return StoredEvent{e.ts,
+                       e.kind,
+                       e.raw,
+                       e.guest,
+                       e.presenter,
+                       e.flag,
+                       std::move(e.user_id),
+                       std::move(e.user_ext_id),
+                       std::move(e.name),
+                       std::move(e.role),
+                       std::move(e.extra)};
+}
+
 namespace {
 
 // Same-time events apply in this order: a meeting starts, people join, state changes, people

@@ -21,6 +21,7 @@ struct StoredEvent {
     std::string user_id, user_ext_id, name, role, extra;
 
     static StoredEvent from(const bbb::Event& e);
+    static StoredEvent from(bbb::Event&& e); // takes the strings
     bool operator==(const StoredEvent&) const = default;
 };
 

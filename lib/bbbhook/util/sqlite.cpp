@@ -81,6 +81,16 @@ Stmt& Stmt::bind(int i, std::string_view v) {
     return *this;
 }
 
+Stmt& Stmt::bind_ref(int i, std::string_view v) {
+    if (int rc = sqlite3_bind_text64(m_stmt.get(), i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8); rc != SQLITE_OK)
+        fail(rc);
+    return *this;
+}
+
+Stmt& Stmt::bind_ref_or_null(int i, std::string_view v) {
+    return v.empty() ? bind(i, nullptr) : bind_ref(i, v);
+}
+
 Stmt& Stmt::bind(int i, double v) {
     if (int rc = sqlite3_bind_double(m_stmt.get(), i, v); rc != SQLITE_OK) fail(rc);
     return *this;
@@ -97,6 +107,12 @@ Stmt& Stmt::bind(int i, const std::optional<int64_t>& v) {
 
 Stmt& Stmt::bind_blob(int i, std::string_view bytes) {
     if (int rc = sqlite3_bind_blob64(m_stmt.get(), i, bytes.data(), bytes.size(), SQLITE_TRANSIENT); rc != SQLITE_OK)
+        fail(rc);
+    return *this;
+}
+
+Stmt& Stmt::bind_blob_ref(int i, std::string_view bytes) {
+    if (int rc = sqlite3_bind_blob64(m_stmt.get(), i, bytes.data(), bytes.size(), SQLITE_STATIC); rc != SQLITE_OK)
         fail(rc);
     return *this;
 }

@@ -47,10 +47,16 @@ public:
     Stmt& bind(int i, int64_t v);
     Stmt& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
     Stmt& bind(int i, std::string_view v); // copied (SQLITE_TRANSIENT)
+    // Not copied (SQLITE_STATIC): `v` must stay valid and unchanged until the statement has run
+    // (the hot inserts of ingest, whose rows outlive their statement's step).
+    Stmt& bind_ref(int i, std::string_view v);
+    // Text, or NULL when empty; by reference as bind_ref.
+    Stmt& bind_ref_or_null(int i, std::string_view v);
     Stmt& bind(int i, double v);
     Stmt& bind(int i, std::nullptr_t);
     Stmt& bind(int i, const std::optional<int64_t>& v);
-    Stmt& bind_blob(int i, std::string_view bytes);
+    Stmt& bind_blob(int i, std::string_view bytes);     // copied
+    Stmt& bind_blob_ref(int i, std::string_view bytes); // not copied, as bind_ref
     bool step();
     void run() {
         while (step()) {
