@@ -5,9 +5,8 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include "bbbhook/util/fd.hpp"
-
 #include "bbbhook/journal/writer.hpp"
+#include "bbbhook/util/fd.hpp"
 
 namespace bbbhook::journal {
 
@@ -247,8 +246,6 @@ Result<ReadItem> Reader::next() {
             if (!end) return std::unexpected(end.error());
             return *end - m_offset;
         };
-        // Undecodable bytes from m_offset to the end of the file, with no valid record after them:
-        // pending while the file may still grow, a torn tail once it is final.
         // While the file may still grow or be written: the end for now, the bytes left pending.
         auto wait_until_final = [&]() -> Result<std::optional<ReadItem>> {
             auto final = is_final();
@@ -258,6 +255,8 @@ Result<ReadItem> Reader::next() {
             if (!written) return std::unexpected(written.error());
             return end_here(*written);
         };
+        // Undecodable bytes from m_offset to the end of the file, with no valid record after them:
+        // pending while the file may still grow, a torn tail once it is final.
         auto bad_tail = [&]() -> Result<ReadItem> {
             auto wait = wait_until_final();
             if (!wait) return std::unexpected(wait.error());

@@ -1,8 +1,6 @@
 #include "bbbhook/journal/spare.hpp"
 
 #include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
