@@ -7,6 +7,7 @@
 #include <random>
 #include <sys/file.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 #include "bbbhook/ingest/ingest.hpp"
@@ -137,6 +138,45 @@ TEST_CASE("events of a meeting never seen created count, each duplicate once", "
     // 27 deliveries of 2 distinct presenter-assigned events of an unknown meeting (bbb-webhooks.md §4.3).
     CHECK(query(tmp / "db.sqlite", "SELECT external_id, event_count, finalized FROM meetings") == "- | 2 | 0\n");
     CHECK(query(tmp / "db.sqlite", "SELECT count FROM event_counts") == "27\n");
+}
+
+TEST_CASE("a schema-2 database, its stored events in format 1, is migrated and its running meetings go on",
+          "[ingest][schema]") {
+    test::TempDir tmp;
+    auto captures = test::captures_of("checksum-sha1", "/hooks/global-mapped?");
+    REQUIRE(captures.size() == 34);
+    auto half = captures.begin() + 17;
+    test::write_journal(tmp / "journal", {captures.begin(), half});
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    REQUIRE(query(tmp / "db.sqlite", "SELECT COUNT(*) > 0 FROM meetings WHERE finalized = 0") == "1\n");
+    {
+        // As bbbhook left it before format 2: every chunk in format 1, no format column, schema 2.
+        auto db = util::Db::open(tmp / "db.sqlite");
+        REQUIRE(db);
+        std::vector<std::tuple<int64_t, int64_t, std::string>> chunks;
+        auto get = db->prepare("SELECT meeting_id, chunk, events FROM meeting_events");
+        while (get.step()) {
+            auto events = ingest::decode_events(get.blob(2));
+            REQUIRE(events);
+            chunks.emplace_back(get.int64(0), get.int64(1), test::encode_events_format1(*events));
+        }
+        REQUIRE_FALSE(chunks.empty());
+        auto put = db->prepare("UPDATE meeting_events SET events = ? WHERE meeting_id = ? AND chunk = ?");
+        for (const auto& [meeting, chunk, bytes] : chunks) {
+            put.bind_blob(1, bytes).bind(2, meeting).bind(3, chunk).run();
+            put.reset();
+        }
+        db->exec("ALTER TABLE meeting_events DROP COLUMN format; PRAGMA user_version = 2;");
+    }
+    test::write_journal(tmp / "journal", {half, captures.end()});
+    auto rest = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    INFO(rest.err);
+    REQUIRE(rest.code == 0);
+    check_expected(tmp / "db.sqlite");
+    CHECK(query(tmp / "db.sqlite", "SELECT DISTINCT format FROM meeting_events ORDER BY 1") == "1\n2\n");
+    // The same as one run over the whole journal.
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "one.sqlite").code == 0);
+    CHECK(test::canonical_dump(tmp / "db.sqlite") == test::canonical_dump(tmp / "one.sqlite"));
 }
 
 TEST_CASE("ingesting again adds nothing, and --rebuild recreates identical content", "[ingest]") {

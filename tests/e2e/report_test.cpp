@@ -544,16 +544,20 @@ TEST_CASE("a database of schema version 1 is refused until ingest migrates it", 
     test::TempDir dir;
     write_synthetic_database(dir / "db.sqlite");
     {
-        // As version 1 was: without meetings_by_parent, another breakout_attendance.
+        // As version 1 was: without meetings_by_parent, another breakout_attendance, chunks
+        // without a format.
         auto db = util::Db::open(dir / "db.sqlite");
         REQUIRE(db);
         db->exec("DROP INDEX meetings_by_parent; DROP VIEW breakout_attendance; "
                  "CREATE VIEW breakout_attendance AS SELECT 0 AS meeting_id, "
-                 "0 AS person_id, 0 AS breakout_ms, 0 AS rooms WHERE 0; PRAGMA user_version = 1;");
+                 "0 AS person_id, 0 AS breakout_ms, 0 AS rooms WHERE 0; "
+                 "ALTER TABLE meeting_events DROP COLUMN format; PRAGMA user_version = 1;");
     }
     auto old = report(dir / "db.sqlite", {"--format", "csv"});
     CHECK(old.code == 65);
-    CHECK_THAT(old.err, Catch::Contains("needs migrating to 2: run `bbbhook ingest` once"));
+    CHECK_THAT(old.err, Catch::Contains(fmt::format("database schema version 1 needs migrating to {}: run `bbbhook "
+                                                    "ingest` once",
+                                                    store::k_schema_version)));
     test::TempDir journal;
     auto ingest = test::run_ingest(journal.path(), dir / "db.sqlite");
     INFO(ingest.err);

@@ -80,6 +80,26 @@ std::string canonical_dump(const std::filesystem::path& database) {
     return out;
 }
 
+std::string encode_events_format1(const std::vector<ingest::StoredEvent>& events) {
+    auto varint = [](std::string& out, uint64_t v) {
+        for (; v >= 0x80; v >>= 7)
+            out += static_cast<char>((v & 0x7f) | 0x80);
+        out += static_cast<char>(v);
+    };
+    auto zig = [](int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); };
+    std::string out;
+    for (const auto& e : events) {
+        varint(out, zig(e.ts));
+        varint(out, static_cast<uint64_t>(e.kind));
+        varint(out, (e.raw ? 1u : 0u) | (zig(e.guest) << 1) | (zig(e.presenter) << 3) | (zig(e.flag) << 5));
+        for (const std::string* s : {&e.user_id, &e.user_ext_id, &e.name, &e.role, &e.extra}) {
+            varint(out, s->size());
+            out += *s;
+        }
+    }
+    return out;
+}
+
 RunResult run_ingest(const std::filesystem::path& journal, const std::filesystem::path& database,
                      const std::vector<std::string>& extra) {
     auto config = database.parent_path() / "empty.conf";

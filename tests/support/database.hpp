@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bbbhook/ingest/sessionize.hpp"
 #include "support/support.hpp"
 
 namespace bbbhook::test {
@@ -18,6 +19,10 @@ std::vector<Capture> captures_of(const std::string& scenario, const std::string&
 
 // Every table's content, sorted by natural keys.
 std::string canonical_dump(const std::filesystem::path& database);
+
+// Events in the stored chunk format 1 (schema 1 and 2), as bbbhook wrote them before format 2:
+// per event zig(ts), kind, bits, then the five strings as length and bytes (docs/SCHEMA.md).
+std::string encode_events_format1(const std::vector<ingest::StoredEvent>& events);
 
 // Runs `bbbhook ingest` with an empty config on these folders; extra arguments are appended.
 RunResult run_ingest(const std::filesystem::path& journal, const std::filesystem::path& database,

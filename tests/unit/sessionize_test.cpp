@@ -1,9 +1,11 @@
 // ingest/sessionize: each sessionization rule of docs/INGEST.md, on small synthetic meetings.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <random>
 
 #include "bbbhook/ingest/sessionize.hpp"
+#include "support/database.hpp"
 
 using namespace bbbhook;
 using namespace bbbhook::ingest;
@@ -263,14 +265,45 @@ TEST_CASE("sessionize: raw events count only in meetings without mapped ones", "
 TEST_CASE("sessionize: events round-trip through their stored encoding", "[sessionize]") {
     auto e = join(1795551040038, "w_t1tina2moodle", "2", "Γιώργος Παπαδόπουλος", "MODERATOR");
     e.presenter = 1;
-    std::vector<StoredEvent> events = {e, with(ev(-5, EventKind::emoji, "w_x"), 0, "🙁"),
-                                       ev(0, EventKind::meeting_ended)};
+    auto again = left(1795551042179, "w_t1tina2moodle");
+    again.name = e.name; // the same strings again: references to the first
+    std::vector<StoredEvent> events = {e,
+                                       with(ev(-5, EventKind::emoji, "w_x"), 0, "🙁"),
+                                       ev(0, EventKind::meeting_ended),
+                                       again,
+                                       ev(INT64_MAX, EventKind::other),
+                                       ev(INT64_MIN, EventKind::other)};
     std::string bytes;
     encode_events(bytes, events);
     auto back = decode_events(bytes);
     REQUIRE(back);
     CHECK(*back == events);
-    CHECK_FALSE(decode_events(bytes.substr(0, bytes.size() - 1)));
+    // Encoding from an index keeps only the events after it.
+    std::string tail;
+    encode_events(tail, events, 3);
+    CHECK(decode_events(tail) == std::vector<StoredEvent>(events.begin() + 3, events.end()));
+    // Damage is refused, never read as other events.
+    for (size_t cut = 1; cut < bytes.size(); ++cut)
+        CHECK_FALSE(decode_events(bytes.substr(0, bytes.size() - cut)));
+    CHECK_FALSE(decode_events(bytes, 7)); // a format this bbbhook does not know
+}
+
+TEST_CASE("sessionize: chunks of format 1 (schema 2) are still read, and format 2 is smaller", "[sessionize]") {
+    std::vector<StoredEvent> events;
+    for (int i = 0; i < 100; ++i) {
+        auto id = fmt::format("w_user{}", i % 10);
+        events.push_back(i % 10 == 0 ? join(1795551040000 + 1000 * i, id, std::to_string(i % 10), "Αλέξανδρος Ζαχαρίου")
+                                     : with(ev(1795551040000 + 1000 * i, EventKind::raise_hand, id), i % 2, ""));
+    }
+    auto old = test::encode_events_format1(events);
+    auto back = decode_events(old, 1);
+    REQUIRE(back);
+    CHECK(*back == events);
+    CHECK_FALSE(decode_events(old.substr(0, old.size() - 1), 1));
+    std::string now;
+    encode_events(now, events);
+    CHECK(decode_events(now) == events);
+    CHECK(now.size() * 2 < old.size());
 }
 
 TEST_CASE("sessionize: outputs are in the order of their keys, and ids count once per person", "[sessionize]") {

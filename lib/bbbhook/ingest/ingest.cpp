@@ -136,8 +136,8 @@ private:
               "is_breakout = MAX(is_breakout, ?), parent_internal_id = COALESCE(parent_internal_id, ?), "
               "metadata = COALESCE(metadata, ?), moodle_course_id = COALESCE(moodle_course_id, ?), "
               "moodle_site = COALESCE(moodle_site, ?) WHERE id = ?"};
-    util::Stmt m_chunks_get{m_db, "SELECT events FROM meeting_events WHERE meeting_id = ? ORDER BY chunk"};
-    util::Stmt m_chunk_ins{m_db, "INSERT INTO meeting_events (meeting_id, chunk, events) VALUES (?, ?, ?)"};
+    util::Stmt m_chunks_get{m_db, "SELECT events, format FROM meeting_events WHERE meeting_id = ? ORDER BY chunk"};
+    util::Stmt m_chunk_ins{m_db, "INSERT INTO meeting_events (meeting_id, chunk, events, format) VALUES (?, ?, ?, ?)"};
     util::Stmt m_superseded{m_db, "SELECT 1 FROM meetings WHERE server_id = ? AND external_id = ? AND id <> ? "
                                   "AND COALESCE(create_time_ms, first_event_ms) > ? LIMIT 1"};
     util::Stmt m_meeting_result{
@@ -225,7 +225,7 @@ void Ingester::load() {
 void Ingester::load_events(Meeting& m) {
     m_chunks_get.bind(1, m.id);
     while (m_chunks_get.step()) {
-        auto events = decode_events(m_chunks_get.blob(0));
+        auto events = decode_events(m_chunks_get.blob(0), static_cast<int>(m_chunks_get.int64(1)));
         if (!events) {
             m_chunks_get.reset();
             throw Failure(ExitCode::data, fmt::format("database: the stored events of meeting {} are damaged; run "
@@ -411,7 +411,7 @@ void Ingester::persist_events(Meeting& m) {
     if (m.events.size() > m.persisted) {
         std::string blob;
         encode_events(blob, m.events, m.persisted);
-        m_chunk_ins.bind(1, m.id).bind(2, m.next_chunk).bind_blob_ref(3, blob).run();
+        m_chunk_ins.bind(1, m.id).bind(2, m.next_chunk).bind_blob_ref(3, blob).bind(4, k_events_format).run();
         m_chunk_ins.reset();
         ++m.next_chunk;
         m.persisted = m.events.size();

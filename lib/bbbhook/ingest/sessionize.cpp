@@ -1,6 +1,7 @@
 #include "bbbhook/ingest/sessionize.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -97,37 +98,91 @@ bool event_less(const StoredEvent& a, const StoredEvent& b) {
     return sort_key(a) < sort_key(b);
 }
 
-void encode_events(std::string& out, const std::vector<StoredEvent>& events, size_t from) {
-    for (size_t i = from; i < events.size(); ++i) {
-        const auto& e = events[i];
-        put_varint(out, zig(e.ts));
-        put_varint(out, static_cast<uint64_t>(e.kind));
-        put_varint(out, (e.raw ? 1u : 0u) | (zig(e.guest) << 1) | (zig(e.presenter) << 3) | (zig(e.flag) << 5));
-        for (const std::string* s : {&e.user_id, &e.user_ext_id, &e.name, &e.role, &e.extra}) {
-            put_varint(out, s->size());
-            out += *s;
-        }
-    }
+namespace {
+
+uint64_t event_bits(const StoredEvent& e) {
+    return (e.raw ? 1u : 0u) | (zig(e.guest) << 1) | (zig(e.presenter) << 3) | (zig(e.flag) << 5);
 }
 
-std::optional<std::vector<StoredEvent>> decode_events(std::string_view in) {
+// Kind and bits, as both formats store them after the time.
+bool get_kind_and_bits(std::string_view& in, StoredEvent& e) {
+    uint64_t kind = 0, bits = 0;
+    if (!get_varint(in, kind) || !get_varint(in, bits)) return false;
+    if (kind > static_cast<uint64_t>(EventKind::unknown)) return false;
+    e.kind = static_cast<EventKind>(kind);
+    e.raw = bits & 1;
+    e.guest = static_cast<int8_t>(zag((bits >> 1) & 3));
+    e.presenter = static_cast<int8_t>(zag((bits >> 3) & 3));
+    e.flag = static_cast<int8_t>(zag((bits >> 5) & 3));
+    return true;
+}
+
+std::array<std::string*, 5> strings_of(StoredEvent& e) {
+    return {&e.user_id, &e.user_ext_id, &e.name, &e.role, &e.extra};
+}
+std::array<const std::string*, 5> strings_of(const StoredEvent& e) {
+    return {&e.user_id, &e.user_ext_id, &e.name, &e.role, &e.extra};
+}
+
+// Format 1: zig(ts) kind bits, then the five strings, each as length and bytes.
+std::optional<std::vector<StoredEvent>> decode_format1(std::string_view in) {
     std::vector<StoredEvent> events;
     while (!in.empty()) {
         StoredEvent e;
-        uint64_t ts = 0, kind = 0, bits = 0;
-        if (!get_varint(in, ts) || !get_varint(in, kind) || !get_varint(in, bits)) return std::nullopt;
-        if (kind > static_cast<uint64_t>(EventKind::unknown)) return std::nullopt;
+        uint64_t ts = 0;
+        if (!get_varint(in, ts) || !get_kind_and_bits(in, e)) return std::nullopt;
         e.ts = zag(ts);
-        e.kind = static_cast<EventKind>(kind);
-        e.raw = bits & 1;
-        e.guest = static_cast<int8_t>(zag((bits >> 1) & 3));
-        e.presenter = static_cast<int8_t>(zag((bits >> 3) & 3));
-        e.flag = static_cast<int8_t>(zag((bits >> 5) & 3));
-        for (std::string* s : {&e.user_id, &e.user_ext_id, &e.name, &e.role, &e.extra})
-            if (!get_string(in, *s)) return std::nullopt;
+        for (std::string* str : strings_of(e))
+            if (!get_string(in, *str)) return std::nullopt;
         events.push_back(std::move(e));
     }
     return events;
+}
+
+// Format 2: the count of strings and each as length and bytes; the count of events and per event
+// zig(ts - previous ts) kind bits and five references (0: empty, k: the k-th string). Times wrap
+// as unsigned, so that any int64 round-trips. The counts make a cut chunk fail as a whole.
+std::optional<std::vector<StoredEvent>> decode_format2(std::string_view in) {
+    uint64_t count = 0;
+    if (!get_varint(in, count) || count > in.size()) return std::nullopt; // each takes a byte at least
+    std::vector<std::string_view> table;
+    table.reserve(count);
+    for (uint64_t i = 0; i < count; ++i) {
+        uint64_t n = 0;
+        if (!get_varint(in, n) || n > in.size()) return std::nullopt;
+        table.push_back(in.substr(0, n));
+        in.remove_prefix(n);
+    }
+    uint64_t n_events = 0;
+    if (!get_varint(in, n_events) || n_events > in.size()) return std::nullopt;
+    std::vector<StoredEvent> events;
+    events.reserve(n_events);
+    uint64_t ts = 0;
+    for (uint64_t i = 0; i < n_events; ++i) {
+        StoredEvent e;
+        uint64_t delta = 0;
+        if (!get_varint(in, delta) || !get_kind_and_bits(in, e)) return std::nullopt;
+        ts += static_cast<uint64_t>(zag(delta));
+        e.ts = static_cast<int64_t>(ts);
+        for (std::string* str : strings_of(e)) {
+            uint64_t ref = 0;
+            if (!get_varint(in, ref) || ref > table.size()) return std::nullopt;
+            if (ref > 0) str->assign(table[ref - 1]);
+        }
+        events.push_back(std::move(e));
+    }
+    if (!in.empty()) return std::nullopt;
+    return events;
+}
+
+} // namespace
+
+std::optional<std::vector<StoredEvent>> decode_events(std::string_view bytes, int format) {
+    switch (format) {
+    case 1: return decode_format1(bytes);
+    case 2: return decode_format2(bytes);
+    default: return std::nullopt;
+    }
 }
 
 std::string_view closed_by_name(ClosedBy c) {
@@ -361,6 +416,33 @@ void count_distinct(std::vector<Tally>& tallies, const std::vector<Connection>& 
 }
 
 } // namespace
+
+void encode_events(std::string& out, const std::vector<StoredEvent>& events, size_t from) {
+    // The strings in order of first use, numbered without an allocation per string.
+    Numbering table;
+    std::vector<uint32_t> refs;
+    refs.reserve(5 * (events.size() - std::min(from, events.size())));
+    for (size_t i = from; i < events.size(); ++i)
+        for (const std::string* str : strings_of(events[i]))
+            refs.push_back(str->empty() ? 0 : table.add(*str).first + 1);
+    put_varint(out, table.strings().size());
+    for (std::string_view str : table.strings()) {
+        put_varint(out, str.size());
+        out += str;
+    }
+    put_varint(out, events.size() - std::min(from, events.size()));
+    uint64_t previous = 0;
+    const uint32_t* ref = refs.data();
+    for (size_t i = from; i < events.size(); ++i) {
+        const auto& e = events[i];
+        put_varint(out, zig(static_cast<int64_t>(static_cast<uint64_t>(e.ts) - previous)));
+        previous = static_cast<uint64_t>(e.ts);
+        put_varint(out, static_cast<uint64_t>(e.kind));
+        put_varint(out, event_bits(e));
+        for (int k = 0; k < 5; ++k)
+            put_varint(out, *ref++);
+    }
+}
 
 MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingContext& ctx) {
     MeetingResult r;

@@ -29,9 +29,14 @@ struct StoredEvent {
 // before leave before end), then every other field, so that equal events are adjacent.
 bool event_less(const StoredEvent& a, const StoredEvent& b);
 
-// Compact binary encoding for the meeting_events table.
+// Compact binary encodings for the meeting_events table (docs/SCHEMA.md). Format 2, written since
+// schema 3: the chunk's distinct strings once, then per event the time as a delta and the strings
+// as references (a quarter of format 1's size: a meeting's events repeat their connections,
+// people and roles). Format 1, every string inline, is still read.
+inline constexpr int k_events_format = 2;
 void encode_events(std::string& out, const std::vector<StoredEvent>& events, size_t from = 0);
-std::optional<std::vector<StoredEvent>> decode_events(std::string_view bytes);
+// nullopt when the bytes are not a whole chunk of that format (damage), or the format is unknown.
+std::optional<std::vector<StoredEvent>> decode_events(std::string_view bytes, int format = k_events_format);
 
 enum class ClosedBy { left, meeting_ended, inferred, open };
 std::string_view closed_by_name(ClosedBy c);
