@@ -188,7 +188,9 @@ TEST_CASE("/healthz and /metrics describe the running serve", "[serve][metrics]"
                           "bbbhook_journal_records_total 5", "bbbhook_journal_healthy 1", "bbbhook_journal_files 1",
                           "bbbhook_journal_sync_seconds_bucket{le=", "bbbhook_journal_sync_seconds_count ",
                           "bbbhook_journal_batch_records_bucket{le=\"1\"}", "bbbhook_journal_size_bytes ",
-                          "bbbhook_journal_free_bytes ", "bbbhook_build_info{version="}) {
+                          "bbbhook_journal_free_bytes ", "bbbhook_build_info{version=",
+                          // 5 small callbacks: no spare file prepared (journal.preallocate), none used.
+                          "bbbhook_journal_files_from_spares_total 0", "bbbhook_journal_spare_ready 0"}) {
         INFO(expected);
         CHECK(m.body.find(expected) != std::string::npos);
     }

@@ -20,7 +20,8 @@ constexpr Spec k_specs[] = {
      "sync: answer 2xx only after fdatasync; none: after write(2) only (loses events on power loss)", "sync|none"},
     {"journal.preallocate", "--preallocate", "zeros", Kind::choice,
      "zeros: prepare each next journal file filled with zeros once traffic reaches 1MiB a file, so that a sync "
-     "writes only data (serve answers 1.4-1.9x as many callbacks a second under load); reserve: only reserve space with fallocate",
+     "writes only data (serve answers 1.4-1.9x as many callbacks a second under load); reserve: only reserve space "
+     "with fallocate",
      "zeros|reserve"},
 
     {"ingest.idle_close", "--idle-close", "6h", Kind::duration,

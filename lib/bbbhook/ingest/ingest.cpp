@@ -390,7 +390,7 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
     // The name seen last wins; ties go to the greater name, so order of arrival never matters.
     bool changed = false;
     if (!p.name.empty() && (!sp.name_ms || *sp.name_ms < p.name_ts || (*sp.name_ms == p.name_ts && sp.name < p.name))) {
-        if (p.name != sp.name) sp.name = p.name;
+        sp.name = p.name;
         sp.name_ms = p.name_ts;
         changed = true;
     }

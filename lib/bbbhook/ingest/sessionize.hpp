@@ -31,7 +31,7 @@ bool event_less(const StoredEvent& a, const StoredEvent& b);
 
 // Compact binary encodings for the meeting_events table (docs/SCHEMA.md). Format 2, written since
 // schema 3: the chunk's distinct strings once, then per event the time as a delta and the strings
-// as references (a quarter of format 1's size: a meeting's events repeat their connections,
+// as references (about 40% of format 1's size: a meeting's events repeat their connections,
 // people and roles). Format 1, every string inline, is still read.
 inline constexpr int k_events_format = 2;
 void encode_events(std::string& out, const std::vector<StoredEvent>& events, size_t from = 0);

@@ -149,7 +149,7 @@ JOIN people AS cp ON cp.id = a.person_id
 WHERE child.is_breakout = 1
 GROUP BY 1, 2;
 )sql",
-    // 3: event chunks in format 2 (a string table, times as deltas: about a quarter of the size;
+    // 3: event chunks in format 2 (a string table, times as deltas: about 40% of the size;
     // the chunks were two thirds of the database). Chunks written before keep format 1.
     R"sql(
 ALTER TABLE meeting_events ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
