@@ -353,9 +353,11 @@ TEST_CASE("a journal of many read-ahead batches gives consistent rows, whatever 
     INFO(r.err);
     REQUIRE(r.code == 0);
     CHECK(r.out.find("ingested 0 records") == std::string::npos);
-    // Ingest runs without SQLite's per-row foreign key checks: its rows must satisfy them anyway.
+    // Ingest runs without SQLite's per-row foreign key and CHECK constraints: its rows must
+    // satisfy them anyway (integrity_check tests the CHECK constraints, such as closed_by's).
     CHECK(query(tmp / "db.sqlite", "PRAGMA foreign_key_check").empty());
     CHECK(query(tmp / "db.sqlite", "PRAGMA integrity_check") == "ok\n");
+    CHECK(query(tmp / "db.sqlite", "SELECT COUNT(DISTINCT closed_by) >= 2 FROM intervals") == "1\n");
     CHECK(query(tmp / "db.sqlite", "SELECT records > 3 * 512 AND (SELECT COUNT(*) FROM intervals) > 100 "
                                    "FROM ingest_state") == "1\n");
     auto whole = test::canonical_dump(tmp / "db.sqlite");

@@ -643,12 +643,15 @@ extern "C" void on_stop_signal(int) {
 
 Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
     // Ingest is the database's only writer and writes consistent rows by construction (a test
-    // runs foreign_key_check after it): the per-row foreign key lookups are not needed here. A
+    // runs foreign_key_check and integrity_check after it): the per-row foreign key lookups are
+    // not needed here, nor the CHECK constraints, whose IN list made SQLite build and drop a
+    // temporary b-tree for every interval row (7% of ingest's time, docs/BENCHMARKS.md). A
     // larger page cache keeps the indexes' inner pages in memory (the RSS budget is 64 MiB).
     // Checkpoints every 10,000 pages instead of 1,000: pages rewritten by consecutive
     // transactions (meetings, indexes) are copied back once, not ten times; the WAL file is cut
     // back to 64 MiB after each. Measured in docs/BENCHMARKS.md.
-    db.exec(fmt::format("PRAGMA foreign_keys=OFF; PRAGMA cache_size={}; PRAGMA wal_autocheckpoint=10000; "
+    db.exec(fmt::format("PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON; PRAGMA cache_size={}; PRAGMA "
+                        "wal_autocheckpoint=10000; "
                         "PRAGMA journal_size_limit=67108864;",
                         k_cache_size));
     Ingester ingester(db, o);
