@@ -18,6 +18,7 @@
 #include "bbbhook/journal/reader.hpp"
 #include "bbbhook/journal/writer.hpp"
 #include "bbbhook/store/schema.hpp"
+#include "bbbhook/util/checkpointer.hpp"
 #include "bbbhook/util/fd.hpp"
 #include "bbbhook/util/sqlite.hpp"
 #include "bbbhook/util/text.hpp"
@@ -647,11 +648,8 @@ Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
     // not needed here, nor the CHECK constraints, whose IN list made SQLite build and drop a
     // temporary b-tree for every interval row (7% of ingest's time, docs/BENCHMARKS.md). A
     // larger page cache keeps the indexes' inner pages in memory (the RSS budget is 64 MiB).
-    // Checkpoints every 10,000 pages instead of 1,000: pages rewritten by consecutive
-    // transactions (meetings, indexes) are copied back once, not ten times; the WAL file is cut
-    // back to 64 MiB after each. Measured in docs/BENCHMARKS.md.
-    db.exec(fmt::format("PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON; PRAGMA cache_size={}; PRAGMA "
-                        "wal_autocheckpoint=10000; "
+    // The WAL file is cut back to 64 MiB whenever it starts over (checkpoints: see below).
+    db.exec(fmt::format("PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON; PRAGMA cache_size={}; "
                         "PRAGMA journal_size_limit=67108864;",
                         k_cache_size));
     Ingester ingester(db, o);
@@ -670,11 +668,18 @@ Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
     }
     auto reader = journal::Reader::open(o.journal_dir, ingester.position());
     if (!reader) return std::unexpected(reader.error());
+    // Checkpoints on a thread of their own: commits do not wait for the WAL's copying and fsyncs.
+    // Every 10,000 pages instead of SQLite's 1,000: pages rewritten by consecutive transactions
+    // (meetings, indexes) are copied back once, not ten times. A WAL of 50,000 pages (200 MB)
+    // makes a commit wait until it can start over. Measured in docs/BENCHMARKS.md.
+    auto checkpointer = util::WalCheckpointer::start(db, {.background_pages = 10000, .wait_pages = 50000});
+    if (!checkpointer) return std::unexpected(checkpointer.error());
     Status st;
     {
         Prefetcher pre(std::move(*reader), {o.follow, o.follow_interval, &g_stop});
         st = ingester.consume(pre, g_stop);
     }
+    checkpointer->reset();
     if (o.progress) std::fprintf(stderr, "\n");
     if (!st) return std::unexpected(st.error());
     return ingester.summary();
