@@ -166,14 +166,24 @@ TEST_CASE("a schema-2 database, its stored events in format 1, is migrated and i
             put.bind_blob(1, bytes).bind(2, meeting).bind(3, chunk).run();
             put.reset();
         }
-        db->exec("ALTER TABLE meeting_events DROP COLUMN format; PRAGMA user_version = 2;");
+        // Schema 2's table: WITHOUT ROWID, no format column.
+        db->exec("CREATE TABLE v2 (meeting_id INTEGER NOT NULL REFERENCES meetings(id), chunk INTEGER NOT NULL, "
+                 "events BLOB NOT NULL, PRIMARY KEY (meeting_id, chunk)) WITHOUT ROWID; "
+                 "INSERT INTO v2 SELECT meeting_id, chunk, events FROM meeting_events; "
+                 "DROP TABLE meeting_events; ALTER TABLE v2 RENAME TO meeting_events; PRAGMA user_version = 2;");
     }
+    auto chunks_before = query(tmp / "db.sqlite", "SELECT COUNT(*) FROM meeting_events");
     test::write_journal(tmp / "journal", {half, captures.end()});
     auto rest = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
     INFO(rest.err);
     REQUIRE(rest.code == 0);
     check_expected(tmp / "db.sqlite");
     CHECK(query(tmp / "db.sqlite", "SELECT DISTINCT format FROM meeting_events ORDER BY 1") == "1\n2\n");
+    // Schema 4: the chunks moved to a rowid table, all of them, and the new ones follow.
+    CHECK(query(tmp / "db.sqlite", "PRAGMA user_version") == fmt::format("{}\n", store::k_schema_version));
+    CHECK(query(tmp / "db.sqlite",
+                "SELECT COUNT(*) FROM pragma_table_info('meeting_events') WHERE name = 'id' AND pk") == "1\n");
+    CHECK(query(tmp / "db.sqlite", "SELECT COUNT(*) FROM meeting_events WHERE format = 1") == chunks_before);
     // The same as one run over the whole journal.
     REQUIRE(test::run_ingest(tmp / "journal", tmp / "one.sqlite").code == 0);
     CHECK(test::canonical_dump(tmp / "db.sqlite") == test::canonical_dump(tmp / "one.sqlite"));

@@ -7,7 +7,7 @@
 
 namespace bbbhook::store {
 
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
 
 // Secondary indexes that only readers (report, lti-serve) use, with the exact statements that
 // made them (a test checks them against a fresh database). A long catch-up of ingest drops them
