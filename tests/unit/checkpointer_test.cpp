@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "bbbhook/util/checkpointer.hpp"
 #include "bbbhook/util/sqlite.hpp"
@@ -103,4 +104,19 @@ TEST_CASE("a commit that leaves wait_pages in the WAL waits for a complete check
     CHECK(wal_pages(path) < 100 + 20);
     // Copied back each time: the database file holds nearly all the rows' pages.
     CHECK(static_cast<int64_t>(std::filesystem::file_size(path)) / k_page > 800);
+}
+
+TEST_CASE("a WAL checkpointer copies the WAL back when asked to, without a commit", "[checkpointer]") {
+    test::TempDir tmp;
+    auto path = tmp / "db.sqlite";
+    util::Db db = open(path);
+    auto checkpointer = util::WalCheckpointer::start(db, {.background_pages = 1 << 30, .wait_pages = 1 << 30});
+    REQUIRE(checkpointer);
+    write(db, 20, 10); // about 200 pages, all in the WAL
+    CHECK(std::filesystem::file_size(path) / k_page < 10);
+    (*checkpointer)->request();
+    for (int i = 0; i < 500 && (*checkpointer)->stats().checkpoints == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK((*checkpointer)->stats().checkpoints == 1);
+    CHECK(std::filesystem::file_size(path) / k_page > 190);
 }

@@ -101,6 +101,8 @@ public:
     // journal items (or fewer at the end of the journal), with their effects and the checkpoint.
     Status consume(Prefetcher& pre, const std::atomic<bool>& stop);
     const journal::Position& position() const { return m_position; }
+    // Asked for a checkpoint before the indexes of a catch-up are built.
+    void set_checkpointer(util::WalCheckpointer* checkpointer) { m_checkpointer = checkpointer; }
     IngestSummary summary() const { return m_run; }
 
 private:
@@ -187,6 +189,7 @@ private:
     int64_t m_warned_at = 0;
     std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
     bool m_bulk = false;           // the reader indexes are dropped until the next complete commit
+    util::WalCheckpointer* m_checkpointer = nullptr;
 };
 
 void Ingester::load() {
@@ -538,15 +541,21 @@ void Ingester::evict() {
 void Ingester::commit(util::Transaction& tx, Commit how) {
     flush(how);
     save_state();
+    tx.commit();
     if (how == Commit::complete && m_bulk) {
+        // The indexes in a transaction of their own (a crash before its end leaves them to the
+        // next run: ingest_into), while the WAL written so far is copied back on the
+        // checkpointer's thread; the last checkpoint, when the database closes, is then short.
+        if (m_checkpointer) m_checkpointer->request();
+        util::Transaction indexes(m_db);
         // SQLite's sorter may use as much memory as the page cache: build with a small one, so
         // that the peak stays within ingest's memory budget.
         m_db.exec("PRAGMA cache_size=-2048");
         store::ensure_reader_indexes(m_db);
         m_db.exec(fmt::format("PRAGMA cache_size={}", k_cache_size));
+        indexes.commit();
         m_bulk = false;
     }
-    tx.commit();
     // flush() wrote every ended meeting (none is dirty now); evict() may drop them.
     std::erase_if(m_ended, [](const Meeting* m) { return !m->dirty; });
     evict();
@@ -674,6 +683,7 @@ Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
     // makes a commit wait until it can start over. Measured in docs/BENCHMARKS.md.
     auto checkpointer = util::WalCheckpointer::start(db, {.background_pages = 10000, .wait_pages = 50000});
     if (!checkpointer) return std::unexpected(checkpointer.error());
+    ingester.set_checkpointer(checkpointer->get());
     Status st;
     {
         Prefetcher pre(std::move(*reader), {o.follow, o.follow_interval, &g_stop});

@@ -30,6 +30,13 @@ WalCheckpointer::~WalCheckpointer() {
     sqlite3_wal_autocheckpoint(m_writer.handle(), m_restore_pages);
 }
 
+void WalCheckpointer::request() {
+    std::lock_guard lock(m_mutex);
+    if (m_finished != m_requested) return;
+    ++m_requested;
+    m_changed.notify_all();
+}
+
 WalCheckpointer::Stats WalCheckpointer::stats() const {
     std::lock_guard lock(m_mutex);
     return m_stats;

@@ -43,6 +43,9 @@ public:
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
+    // Asks for a background checkpoint now (unless one is asked for or running already): when
+    // the writer has work ahead that does not commit for a while.
+    void request();
     Stats stats() const;
 
 private:
