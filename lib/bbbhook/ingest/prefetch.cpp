@@ -72,19 +72,18 @@ void Prefetcher::run(std::stop_token stop) {
         b->at_end = b->finished = false;
         b->error.reset();
         while (b->size < k_items && !stopping(stop)) {
-            auto item = m_reader.next();
-            if (!item) {
-                b->error = item.error();
+            if (auto st = m_reader.next(m_read); !st) {
+                b->error = st.error();
                 b->finished = true;
                 break;
             }
-            if (item->kind == journal::ReadItem::Kind::end) {
+            if (m_read.kind == journal::ReadItem::Kind::end) {
                 b->at_end = true;
                 b->finished = !m_options.follow;
                 break;
             }
             if (b->size == b->storage.size()) b->storage.emplace_back();
-            fill(b->storage[b->size++], *item);
+            fill(b->storage[b->size++], m_read);
         }
         if (stopping(stop)) b->finished = true;
         bool finished = b->finished, at_end = b->at_end;

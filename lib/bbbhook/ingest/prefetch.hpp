@@ -82,6 +82,7 @@ private:
     void fill(Item& out, const journal::ReadItem& in);
 
     journal::Reader m_reader;
+    journal::ReadItem m_read; // reused: its strings keep their storage
     PrefetchOptions m_options;
     bbb::CallbackDecoder m_decoder;
     std::vector<Batch> m_batches;

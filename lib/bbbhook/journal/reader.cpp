@@ -200,6 +200,24 @@ Result<std::optional<uint64_t>> Reader::find_next_record(uint64_t from) {
 }
 
 Result<ReadItem> Reader::next() {
+    ReadItem item;
+    if (auto st = next(item); !st) return std::unexpected(st.error());
+    return item;
+}
+
+namespace {
+Status put(ReadItem& out, ReadItem&& item) {
+    out = std::move(item);
+    return {};
+}
+Status put(ReadItem& out, Result<ReadItem>&& item) {
+    if (!item) return std::unexpected(item.error());
+    out = std::move(*item);
+    return {};
+}
+} // namespace
+
+Status Reader::next(ReadItem& out) {
     for (;;) {
         if (m_index >= m_files.size()) {
             if (auto st = refresh_files(); !st) return std::unexpected(st.error());
@@ -208,14 +226,16 @@ Result<ReadItem> Reader::next() {
             if (m_index >= m_files.size()) {
                 ReadItem end;
                 end.at = end.next = position();
-                return end;
+                return put(out, std::move(end));
             }
             m_offset = 0;
         }
         if (!m_fd) {
             if (auto st = open_current(); !st) return std::unexpected(st.error());
         }
-        const std::string name = m_files[m_index];
+        // A copy of the file's name that the list's refresh leaves alone, made once per file.
+        if (m_name != m_files[m_index]) m_name = m_files[m_index];
+        const std::string& name = m_name;
         auto item_at = [&](ReadItem::Kind kind, uint64_t at, uint64_t length) {
             ReadItem item;
             item.kind = kind;
@@ -297,7 +317,7 @@ Result<ReadItem> Reader::next() {
                 if (auto st = restat(); !st) return std::unexpected(st.error());
                 if (m_size >= k_file_header_size) continue; // it grew meanwhile
                 m_offset = 0;
-                return bad_tail();
+                return put(out, bad_tail());
             }
             m_header_checked = true;
             m_zero_filled = is_valid_file_header(*head) && (file_header_flags(*head) & k_flag_zero_filled);
@@ -305,11 +325,11 @@ Result<ReadItem> Reader::next() {
                 m_offset = 0;
                 auto found = find_next_record(0);
                 if (!found) return std::unexpected(found.error());
-                if (!*found) return bad_tail();
+                if (!*found) return put(out, bad_tail());
                 ReadItem bad = item_at(ReadItem::Kind::corrupt, 0, **found);
                 m_offset = **found;
                 bad.next = {name, m_offset};
-                return bad;
+                return put(out, std::move(bad));
             }
             m_offset = std::max<uint64_t>(m_offset, k_file_header_size);
         }
@@ -320,11 +340,11 @@ Result<ReadItem> Reader::next() {
                 ReadItem torn = item_at(ReadItem::Kind::torn_tail, m_offset, m_size - m_offset);
                 m_offset = m_size;
                 torn.next = {name, m_offset};
-                return torn;
+                return put(out, std::move(torn));
             }
             auto succ = has_successor();
             if (!succ) return std::unexpected(succ.error());
-            if (!*succ) return end_here(0);
+            if (!*succ) return put(out, end_here(0));
             advance_file();
             continue;
         }
@@ -338,7 +358,7 @@ Result<ReadItem> Reader::next() {
             if (m_size > old_size) continue;
             auto succ = has_successor();
             if (!succ) return std::unexpected(succ.error());
-            if (!*succ) return end_here(0);
+            if (!*succ) return put(out, end_here(0));
             advance_file();
             continue;
         }
@@ -347,13 +367,13 @@ Result<ReadItem> Reader::next() {
             // good (it is final and only zeros follow). Anything else after it is damage.
             auto final = is_final();
             if (!final) return std::unexpected(final.error());
-            if (!*final) return end_here(0);
+            if (!*final) return put(out, end_here(0));
             auto written = written_bytes();
             if (!written) return std::unexpected(written.error());
-            if (*written > 0) return skip_bad();
+            if (*written > 0) return put(out, skip_bad());
             auto succ = has_successor();
             if (!succ) return std::unexpected(succ.error());
-            if (!*succ) return end_here(0);
+            if (!*succ) return put(out, end_here(0));
             advance_file();
             continue;
         }
@@ -369,11 +389,17 @@ Result<ReadItem> Reader::next() {
                 m_after_seal = true;
                 continue;
             }
-            ReadItem rec = item_at(ReadItem::Kind::record, m_offset, d.size);
-            rec.record = d.record;
+            // In place: the item's strings keep their storage from call to call.
+            out.kind = ReadItem::Kind::record;
+            out.record = d.record;
+            out.at.file.assign(name);
+            out.at.offset = m_offset;
+            out.length = d.size;
+            out.pending_bytes = 0;
             m_offset += d.size;
-            rec.next = {name, m_offset};
-            return rec;
+            out.next.file.assign(name);
+            out.next.offset = m_offset;
+            return {};
         }
         if (d.status == DecodeStatus::need_more) {
             // A record that runs past the end of the file: in the newest file it may still be
@@ -384,9 +410,9 @@ Result<ReadItem> Reader::next() {
             if (m_size > old_size) continue;
             auto wait = wait_until_final();
             if (!wait) return std::unexpected(wait.error());
-            if (*wait) return **wait;
+            if (*wait) return put(out, std::move(**wait));
         }
-        return skip_bad();
+        return put(out, skip_bad());
     }
 }
 

@@ -58,6 +58,8 @@ public:
     static Result<Reader> open(std::filesystem::path dir, Position from = {});
 
     Result<ReadItem> next();
+    // The same into `out`, whose strings are reused (the hot path of ingest).
+    Status next(ReadItem& out);
 
     // The position reading continues from.
     Position position() const { return {current_name(), m_offset}; }
@@ -84,6 +86,7 @@ private:
     std::vector<std::string> m_files;
     size_t m_index = 0;
     std::string m_after_last; // position name when past the last file
+    std::string m_name;       // m_files[m_index] while next() runs
     util::UniqueFd m_fd;
     uint64_t m_size = 0;
     uint64_t m_offset = 0;
