@@ -152,13 +152,15 @@ private:
                                   "VALUES (?, ?, ?, ?, ?, ?)"};
     util::Stmt m_person_upd{m_db, "UPDATE people SET name = ?, name_ms = ?, is_guest = ? WHERE id = ?"};
     util::Stmt m_intervals_del{m_db, "DELETE FROM intervals WHERE meeting_id = ?"};
-    util::Stmt m_intervals_ins{m_db, "INSERT INTO intervals (meeting_id, connection_id, joined_ms, person_id, name, "
-                                     "role, left_ms, closed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
+    util::RowBatch m_intervals_ins{
+        m_db, "INSERT INTO intervals (meeting_id, connection_id, joined_ms, person_id, name, role, left_ms, closed_by)",
+        8};
     util::Stmt m_attendance_del{m_db, "DELETE FROM attendance WHERE meeting_id = ?"};
-    util::Stmt m_attendance_ins{m_db, "INSERT INTO attendance (meeting_id, person_id, name, role, first_join_ms, "
-                                      "last_leave_ms, online_ms, joins, talk_ms, webcam_ms, presenter_ms, "
-                                      "chat_messages, raise_hands, reactions, poll_votes) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
+    util::RowBatch m_attendance_ins{m_db,
+                                    "INSERT INTO attendance (meeting_id, person_id, name, role, first_join_ms, "
+                                    "last_leave_ms, online_ms, joins, talk_ms, webcam_ms, presenter_ms, "
+                                    "chat_messages, raise_hands, reactions, poll_votes)",
+                                    15};
     util::Stmt m_counts{m_db, "INSERT INTO event_counts (event_id, known, count) VALUES (?, ?, ?) "
                               "ON CONFLICT (event_id) DO UPDATE SET count = count + excluded.count"};
     util::Stmt m_state_set{m_db, "UPDATE ingest_state SET journal_file = ?, journal_offset = ?, clock_ms = ?, "
@@ -456,21 +458,21 @@ void Ingester::write(Meeting& m) {
     m_intervals_del.bind(1, m.id).run();
     m_intervals_del.reset();
     for (const auto& iv : r.intervals) {
-        m_intervals_ins.bind(1, m.id).bind_ref(2, iv.connection).bind(3, iv.joined).bind(4, ids.at(iv.person_key));
-        m_intervals_ins.bind_ref_or_null(5, iv.name).bind_ref_or_null(6, iv.role);
-        m_intervals_ins.bind(7, iv.left).bind_ref(8, closed_by_name(iv.closed_by)).run();
+        m_intervals_ins.add(m.id).add_ref(iv.connection).add(iv.joined).add(ids.at(iv.person_key));
+        m_intervals_ins.add_ref_or_null(iv.name).add_ref_or_null(iv.role);
+        m_intervals_ins.add(iv.left).add_ref(closed_by_name(iv.closed_by));
     }
-    m_intervals_ins.reset();
+    m_intervals_ins.flush();
     m_attendance_del.bind(1, m.id).run();
     m_attendance_del.reset();
     for (const auto& a : r.attendance) {
-        auto& st = m_attendance_ins;
-        st.bind(1, m.id).bind(2, ids.at(a.person_key)).bind_ref_or_null(3, a.name).bind_ref_or_null(4, a.role);
-        st.bind(5, a.first_join).bind(6, a.last_leave).bind(7, a.online_ms).bind(8, a.joins).bind(9, a.talk_ms);
-        st.bind(10, a.webcam_ms).bind(11, a.presenter_ms).bind(12, a.chat_messages).bind(13, a.raise_hands);
-        st.bind(14, a.reactions).bind(15, a.poll_votes).run();
+        auto& row = m_attendance_ins;
+        row.add(m.id).add(ids.at(a.person_key)).add_ref_or_null(a.name).add_ref_or_null(a.role);
+        row.add(a.first_join).add(a.last_leave).add(a.online_ms).add(a.joins).add(a.talk_ms);
+        row.add(a.webcam_ms).add(a.presenter_ms).add(a.chat_messages).add(a.raise_hands);
+        row.add(a.reactions).add(a.poll_votes);
     }
-    m_attendance_ins.reset();
+    m_attendance_ins.flush();
     m.finalized = r.finalized();
     m.last_activity = r.last_activity;
     m.dirty = false;

@@ -133,6 +133,64 @@ void Stmt::reset() {
     sqlite3_clear_bindings(m_stmt.get());
 }
 
+RowBatch::RowBatch(Db& db, std::string_view insert_into, int columns, int rows_per_statement)
+    : m_db(&db), m_insert_into(insert_into), m_columns(static_cast<size_t>(columns)),
+      m_rows_per_statement(static_cast<size_t>(rows_per_statement)), m_statements(m_rows_per_statement) {
+    m_values.reserve(m_columns * m_rows_per_statement);
+}
+
+RowBatch& RowBatch::add(int64_t v) {
+    return push({Value::Kind::integer, v, {}});
+}
+RowBatch& RowBatch::add(const std::optional<int64_t>& v) {
+    return push(v ? Value{Value::Kind::integer, *v, {}} : Value{Value::Kind::null, 0, {}});
+}
+RowBatch& RowBatch::add_ref(std::string_view v) {
+    return push({Value::Kind::text, 0, v});
+}
+RowBatch& RowBatch::add_ref_or_null(std::string_view v) {
+    return v.empty() ? push({Value::Kind::null, 0, {}}) : add_ref(v);
+}
+
+RowBatch& RowBatch::push(Value v) {
+    m_values.push_back(v);
+    if (m_values.size() == m_columns * m_rows_per_statement) flush();
+    return *this;
+}
+
+Stmt& RowBatch::statement(size_t rows) {
+    auto& st = m_statements[rows - 1];
+    if (!st) {
+        std::string row = "(?";
+        for (size_t c = 1; c < m_columns; ++c)
+            row += ", ?";
+        row += ")";
+        std::string sql = m_insert_into + " VALUES " + row;
+        for (size_t r = 1; r < rows; ++r)
+            sql += ", " + row;
+        st = std::make_unique<Stmt>(*m_db, sql);
+    }
+    return *st;
+}
+
+void RowBatch::flush() {
+    size_t rows = m_values.size() / m_columns;
+    if (rows == 0) return;
+    Stmt& st = statement(rows);
+    for (size_t i = 0; i < rows * m_columns; ++i) {
+        const Value& v = m_values[i];
+        int at = static_cast<int>(i) + 1;
+        switch (v.kind) {
+        case Value::Kind::null: st.bind(at, nullptr); break;
+        case Value::Kind::integer: st.bind(at, v.integer); break;
+        case Value::Kind::text: st.bind_ref(at, v.text); break;
+        }
+    }
+    st.run();
+    st.reset();
+    m_values.erase(m_values.begin(), m_values.begin() + static_cast<std::ptrdiff_t>(rows * m_columns));
+}
+
 double Stmt::real(int col) const {
     return sqlite3_column_double(m_stmt.get(), col);
 }

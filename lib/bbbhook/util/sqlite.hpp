@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bbbhook/util/error.hpp"
 
@@ -80,6 +81,39 @@ private:
     [[noreturn]] void fail(int rc) const;
     Db* m_db;
     std::unique_ptr<sqlite3_stmt, Finalizer> m_stmt;
+};
+
+// Inserts rows several at a time: "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), …" with up to
+// `rows_per_statement` rows, so that SQLite's work per statement (step, halt, reset) is done once
+// for that many rows. Text is bound by reference (as Stmt::bind_ref): it must stay valid and
+// unchanged until the rows are written, by a full statement or by flush().
+//
+//   util::RowBatch rows(db, "INSERT INTO t (a, b)", 2);
+//   for (...) rows.add(id).add_ref_or_null(name);   // a row is complete after `columns` values
+//   rows.flush();
+class RowBatch {
+public:
+    RowBatch(Db& db, std::string_view insert_into, int columns, int rows_per_statement = 16);
+    RowBatch& add(int64_t v);
+    RowBatch& add(const std::optional<int64_t>& v);
+    RowBatch& add_ref(std::string_view v);
+    RowBatch& add_ref_or_null(std::string_view v); // NULL when empty
+    void flush();                                  // writes the rows not written yet
+
+private:
+    struct Value {
+        enum class Kind : uint8_t { null, integer, text } kind;
+        int64_t integer;
+        std::string_view text;
+    };
+    RowBatch& push(Value v);
+    Stmt& statement(size_t rows); // prepared once per row count
+
+    Db* m_db;
+    std::string m_insert_into;
+    size_t m_columns, m_rows_per_statement;
+    std::vector<Value> m_values;
+    std::vector<std::unique_ptr<Stmt>> m_statements; // [rows - 1]
 };
 
 // BEGIN IMMEDIATE … COMMIT; rolls back if not committed.
