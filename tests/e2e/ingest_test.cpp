@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bbbhook/ingest/ingest.hpp"
+#include "bbbhook/ingest/prefetch.hpp"
 #include "bbbhook/store/schema.hpp"
 #include "bbbhook/util/sqlite.hpp"
 #include "support/database.hpp"
@@ -368,8 +369,9 @@ TEST_CASE("a journal of many read-ahead batches gives consistent rows, whatever 
     CHECK(query(tmp / "db.sqlite", "PRAGMA foreign_key_check").empty());
     CHECK(query(tmp / "db.sqlite", "PRAGMA integrity_check") == "ok\n");
     CHECK(query(tmp / "db.sqlite", "SELECT COUNT(DISTINCT closed_by) >= 2 FROM intervals") == "1\n");
-    CHECK(query(tmp / "db.sqlite", "SELECT records > 3 * 512 AND (SELECT COUNT(*) FROM intervals) > 100 "
-                                   "FROM ingest_state") == "1\n");
+    CHECK(query(tmp / "db.sqlite", fmt::format("SELECT records > 3 * {} AND (SELECT COUNT(*) FROM intervals) > 100 "
+                                               "FROM ingest_state",
+                                               ingest::Prefetcher::k_items)) == "1\n");
     auto whole = test::canonical_dump(tmp / "db.sqlite");
     for (const char* batch : {"1000", "777"}) {
         auto path = tmp / fmt::format("batch-{}.sqlite", batch);

@@ -61,8 +61,13 @@ struct PrefetchOptions {
 
 class Prefetcher {
 public:
-    static constexpr size_t k_batches = 4;
-    static constexpr size_t k_items = 512;
+    // 3,072 items, about 3 MB: the SQLite thread's bursts (a commit, ended meetings written
+    // between batches) last up to ~10 ms. With 2,048 items in 4 batches the reader stalled
+    // during them and the SQLite thread then waited for it, each for 15-20% of the run; smaller
+    // batches also hand over sooner. 1.96 -> 1.70 s per 1M events; 16 batches were no faster
+    // and cost another MB of the 64 MiB budget (docs/BENCHMARKS.md).
+    static constexpr size_t k_batches = 12;
+    static constexpr size_t k_items = 256;
 
     Prefetcher(journal::Reader reader, PrefetchOptions options);
     ~Prefetcher(); // stops the reader thread and waits for it
