@@ -113,6 +113,35 @@ TEST_CASE("legacy v2 bodies (other key order, several events) decode", "[events]
     CHECK(cb->events[1].ts == 9);
 }
 
+TEST_CASE("a user's fields: numbers as text, the first of a repeated field, absent or mistyped ones empty",
+          "[events]") {
+    auto decode_user = [](std::string_view user_json) {
+        auto cb = bbb::decode_callback(form(fmt::format(
+            R"([{{"data":{{"id":"user-joined","attributes":{{"meeting":{{"internal-meeting-id":"m1"}},"user":{}}},"event":{{"ts":5}}}}}}])",
+            user_json)));
+        REQUIRE(cb);
+        REQUIRE(cb->events.size() == 1);
+        return cb->events[0];
+    };
+    auto e = decode_user(R"({"internal-user-id":"w_1","external-user-id":158,"name":"Ana","name":"Other",)"
+                         R"("role":"VIEWER","guest":true,"presenter":false,"extra":[1,2]})");
+    CHECK(e.user_id == "w_1");
+    CHECK(e.user_ext_id == "158");
+    CHECK(e.name == "Ana");
+    CHECK(e.role == "VIEWER");
+    CHECK(e.guest == 1);
+    CHECK(e.presenter == 0);
+    e = decode_user(R"({"presenter":"yes","name":null,"internal-user-id":"w_2"})");
+    CHECK(e.user_id == "w_2");
+    CHECK(e.user_ext_id.empty());
+    CHECK(e.name.empty());
+    CHECK(e.guest == -1);
+    CHECK(e.presenter == -1);
+    e = decode_user(R"("w_3")");
+    CHECK(e.user_id.empty());
+    CHECK(e.guest == -1);
+}
+
 TEST_CASE("unknown ids decode as unknown, malformed bodies fail with a reason", "[events]") {
     auto cb = bbb::decode_callback(form(R"([{"data":{"id":"meeting-teleported","event":{"ts":1}}}])"));
     REQUIRE(cb);
