@@ -47,8 +47,26 @@ OJ at(OJ j, std::string_view key) {
     if (!j || j->at_key(key).get(v) != simdjson::SUCCESS) return std::nullopt;
     return v;
 }
-void str_of(std::string& out, J v);
-// A string field into `out` (its capacity reused); integers as their decimal text.
+// A string or integer node into `out` (its capacity reused), integers as their decimal text.
+void str_of(std::string& out, J v) {
+    std::string_view sv;
+    int64_t i = 0;
+    uint64_t u = 0;
+    char digits[24];
+    if (v.get_string().get(sv) == simdjson::SUCCESS) {
+        out.assign(sv);
+    } else if (v.get_int64().get(i) == simdjson::SUCCESS) {
+        out.assign(digits, std::to_chars(digits, digits + sizeof digits, i).ptr);
+    } else if (v.get_uint64().get(u) == simdjson::SUCCESS) {
+        out.assign(digits, std::to_chars(digits, digits + sizeof digits, u).ptr);
+    }
+}
+// A boolean node as 0 or 1; anything else -1.
+int8_t tristate_of(J v) {
+    bool b = false;
+    return v.get_bool().get(b) == simdjson::SUCCESS ? static_cast<int8_t>(b) : int8_t{-1};
+}
+// A string field into `out`, cleared when the field is absent.
 void str(std::string& out, OJ j, std::string_view key) {
     out.clear();
     if (OJ v = at(j, key)) str_of(out, *v);
@@ -58,7 +76,6 @@ std::string str(OJ j, std::string_view key) {
     str(s, j, key);
     return s;
 }
-int8_t tristate_of(J v);
 int8_t tristate(OJ j, std::string_view key) {
     OJ v = at(j, key);
     return v ? tristate_of(*v) : int8_t{-1};
@@ -128,25 +145,6 @@ const std::unordered_map<std::string_view, EventKind>& mapped_kinds() {
         {"rap-post-publish-ended", EventKind::rap},
     };
     return kinds;
-}
-
-// A string or integer node into `out` (as str() does for a field).
-void str_of(std::string& out, J v) {
-    std::string_view sv;
-    int64_t i = 0;
-    uint64_t u = 0;
-    char digits[24];
-    if (v.get_string().get(sv) == simdjson::SUCCESS) {
-        out.assign(sv);
-    } else if (v.get_int64().get(i) == simdjson::SUCCESS) {
-        out.assign(digits, std::to_chars(digits, digits + sizeof digits, i).ptr);
-    } else if (v.get_uint64().get(u) == simdjson::SUCCESS) {
-        out.assign(digits, std::to_chars(digits, digits + sizeof digits, u).ptr);
-    }
-}
-int8_t tristate_of(J v) {
-    bool b = false;
-    return v.get_bool().get(b) == simdjson::SUCCESS ? static_cast<int8_t>(b) : int8_t{-1};
 }
 
 // One pass over the user object's fields: a lookup per field (at_key) scanned the object six

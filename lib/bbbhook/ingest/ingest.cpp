@@ -453,8 +453,8 @@ void Ingester::write(Meeting& m) {
     ids.reserve(r.people.size());
     for (const auto& p : r.people)
         ids[p.key] = person_id(m.server_id, p);
-    // The rows' text is bound by reference (no copy per value): `r` outlives every step, and the
-    // bindings are cleared after the loops.
+    // The rows' text is bound by reference (no copy per value): `r` outlives the RowBatch
+    // flushes, which also clear the bindings.
     m_intervals_del.bind(1, m.id).run();
     m_intervals_del.reset();
     for (const auto& iv : r.intervals) {
