@@ -167,11 +167,12 @@ TEST_CASE("a schema-2 database, its stored events in format 1, is migrated and i
             put.bind_blob(1, bytes).bind(2, meeting).bind(3, chunk).run();
             put.reset();
         }
-        // Schema 2's table: WITHOUT ROWID, no format column.
+        // Schema 2's table: WITHOUT ROWID, no format column; no people_pending (schema 5).
         db->exec("CREATE TABLE v2 (meeting_id INTEGER NOT NULL REFERENCES meetings(id), chunk INTEGER NOT NULL, "
                  "events BLOB NOT NULL, PRIMARY KEY (meeting_id, chunk)) WITHOUT ROWID; "
                  "INSERT INTO v2 SELECT meeting_id, chunk, events FROM meeting_events; "
-                 "DROP TABLE meeting_events; ALTER TABLE v2 RENAME TO meeting_events; PRAGMA user_version = 2;");
+                 "DROP TABLE meeting_events; ALTER TABLE v2 RENAME TO meeting_events; DROP TABLE people_pending; "
+                 "PRAGMA user_version = 2;");
     }
     auto chunks_before = query(tmp / "db.sqlite", "SELECT COUNT(*) FROM meeting_events");
     test::write_journal(tmp / "journal", {half, captures.end()});
@@ -291,7 +292,7 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
     auto config = tmp / "empty.conf";
     test::write_text(config, "");
     std::mt19937 rng(2026);
-    int killed_midway = 0;
+    int killed_midway = 0, left_people_pending = 0;
     for (int i = 0; i < 20; ++i) {
         auto p = test::Process::start({test::bbbhook_binary().string(), "--config", config.string(), "ingest",
                                        "--journal-dir", (tmp / "journal").string(), "--database",
@@ -303,8 +304,12 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
         auto rc = p.wait();
         REQUIRE(rc);
         CHECK(*rc == 128 + SIGKILL);
+        // People's changes committed by the partial commits, not yet written into people: the
+        // next run's start must fold them in.
+        if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) > 0 FROM people_pending") == "1\n") ++left_people_pending;
     }
     CHECK(killed_midway >= 15); // (about 4 s of work, about 2 s of it done between kills)
+    CHECK(left_people_pending >= 5);
     auto rest = test::run_ingest(tmp / "journal", tmp / "crashed.sqlite");
     INFO(rest.err);
     REQUIRE(rest.code == 0);
@@ -313,6 +318,30 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
     auto db = util::Db::open(tmp / "crashed.sqlite", util::Db::Mode::read_only);
     REQUIRE(db);
     check_reader_indexes(*db);
+}
+
+TEST_CASE("people's changes left pending by a run that stopped early are written by the next run, the newest "
+          "winning",
+          "[ingest][durability]") {
+    test::TempDir tmp;
+    simulate_into(tmp / "journal", 3, 5);
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    auto person = query(tmp / "db.sqlite", "SELECT MIN(id) FROM people");
+    auto others = query(tmp / "db.sqlite", "SELECT group_concat(name, '|') FROM people WHERE id <> " + person);
+    {
+        // As a run killed after two partial commits leaves it: the newest row holds the state.
+        auto db = util::Db::open(tmp / "db.sqlite");
+        REQUIRE(db);
+        db->exec("INSERT INTO people_pending (person_id, name, name_ms, is_guest) VALUES (" + person +
+                 ", 'Older Name', 1, 0), (" + person + ", 'Newer Name', 2, 1)");
+    }
+    auto again = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    INFO(again.err);
+    REQUIRE(again.code == 0);
+    CHECK(query(tmp / "db.sqlite", "SELECT name, name_ms, is_guest FROM people WHERE id = " + person) ==
+          "Newer Name | 2 | 1\n");
+    CHECK(query(tmp / "db.sqlite", "SELECT group_concat(name, '|') FROM people WHERE id <> " + person) == others);
+    CHECK(query(tmp / "db.sqlite", "SELECT COUNT(*) FROM people_pending") == "0\n");
 }
 
 TEST_CASE("a long catch-up drops the reader indexes and builds them again, with the same content", "[ingest]") {

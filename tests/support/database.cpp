@@ -61,6 +61,8 @@ std::string canonical_dump(const std::filesystem::path& database) {
          "SELECT m.internal_id, COUNT(e.chunk) > 0 FROM meetings m LEFT JOIN meeting_events e ON e.meeting_id = m.id "
          "GROUP BY m.id ORDER BY m.internal_id"},
         {"event counts", "SELECT event_id, known, count FROM event_counts ORDER BY event_id"},
+        // Empty once a run ends: a complete commit writes the changes into people.
+        {"people changes pending", "SELECT COUNT(*) FROM people_pending"},
         {"ingest state",
          "SELECT journal_file, journal_offset, clock_ms, records, events, bad_records, corrupt_regions, torn_tails "
          "FROM ingest_state"},

@@ -121,7 +121,12 @@ private:
     void persist_events(Meeting& m);
     void write(Meeting& m);
     int64_t person_id(int64_t server, const Person& p);
-    void write_people();
+    // Writes the people changed since the last call: as appended people_pending rows (fold =
+    // false), or into their people rows (fold = true: a complete commit, or before the cache is
+    // cleared), with every pending change of the run, emptying people_pending.
+    void write_people(bool fold);
+    // A run that stopped between a partial and a complete commit left changes in people_pending.
+    void fold_pending_people();
     void save_state();
     void evict();
     void warn_item(const Item& item, std::string_view what);
@@ -151,6 +156,8 @@ private:
     util::Stmt m_person_ins{m_db, "INSERT INTO people (server_id, user_key, external_user_id, name, name_ms, is_guest) "
                                   "VALUES (?, ?, ?, ?, ?, ?)"};
     util::Stmt m_person_upd{m_db, "UPDATE people SET name = ?, name_ms = ?, is_guest = ? WHERE id = ?"};
+    util::Stmt m_pending_ins{m_db,
+                             "INSERT INTO people_pending (person_id, name, name_ms, is_guest) VALUES (?, ?, ?, ?)"};
     util::Stmt m_intervals_del{m_db, "DELETE FROM intervals WHERE meeting_id = ?"};
     util::RowBatch m_intervals_ins{
         m_db, "INSERT INTO intervals (meeting_id, connection_id, joined_ms, person_id, name, role, left_ms, closed_by)",
@@ -176,16 +183,23 @@ private:
     // People as stored (a bounded cache). A change (the name seen last, its time, the guest flag)
     // is made here and written once per transaction, in write_people(): a person is in many
     // meetings, and an UPDATE per person and meeting cost more than all other people work.
+    // A partial commit appends the changes to people_pending instead, and the complete commit
+    // (the end of the catch-up) writes them into people once: updated at every commit, the
+    // people rows of returning participants, spread over the whole table, made a third of all
+    // the pages a catch-up wrote (docs/BENCHMARKS.md). The cache holds every person with a
+    // pending change, so people rows are read only once people_pending is empty.
     struct StoredPerson {
         int64_t id = 0;
         std::string name;
         std::optional<int64_t> name_ms;
         bool guest = false;
-        bool dirty = false; // differs from its row until write_people()
+        bool dirty = false;   // differs from what is stored until write_people()
+        bool pending = false; // its people row is behind its newest people_pending row
     };
     ServerKeyMap<StoredPerson> m_people;
-    std::vector<StoredPerson*> m_dirty_people; // pointers into m_people (stable in a node-based map)
-    bool m_people_complete = false;            // m_people holds every row of the people table
+    // Pointers into m_people (stable in a node-based map).
+    std::vector<StoredPerson*> m_dirty_people, m_pending_people;
+    bool m_people_complete = false; // m_people holds every row of the people table
     std::unordered_map<std::string, std::pair<bool, int64_t>, TextHash, std::equal_to<>>
         m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
@@ -205,6 +219,7 @@ void Ingester::load() {
                    static_cast<uint64_t>(st.int64(7)), 0};
         st.reset();
     }
+    fold_pending_people();
     // A database without people (a first run, a rebuild): the cache starts complete.
     m_people_complete = !m_db.prepare("SELECT 1 FROM people LIMIT 1").step();
     auto open = m_db.prepare("SELECT id, server_id, internal_id, COALESCE(external_id, ''), "
@@ -505,23 +520,54 @@ void Ingester::flush(Commit how) {
         m_counts.reset();
     }
     m_counts_pending.clear();
-    write_people();
-    if (m_people.size() > k_people_cache) {
+    bool clear_cache = m_people.size() > k_people_cache;
+    write_people(how == Commit::complete || clear_cache);
+    if (clear_cache) {
         m_people.clear();
         m_people_complete = false;
     }
 }
 
-void Ingester::write_people() {
+void Ingester::write_people(bool fold) {
+    if (!fold) {
+        for (StoredPerson* sp : m_dirty_people) {
+            bind_text(m_pending_ins, 2, text_or_null(sp->name));
+            m_pending_ins.bind(1, sp->id).bind(3, sp->name_ms).bind(4, sp->guest ? 1 : 0).run();
+            m_pending_ins.reset();
+            sp->dirty = false;
+            if (!sp->pending) {
+                sp->pending = true;
+                m_pending_people.push_back(sp);
+            }
+        }
+        m_dirty_people.clear();
+        return;
+    }
+    for (StoredPerson* sp : m_dirty_people)
+        if (!sp->pending) m_pending_people.push_back(sp);
+    m_dirty_people.clear();
+    bool had_pending = false;
     // In id order: neighbouring rows share pages.
-    std::ranges::sort(m_dirty_people, {}, &StoredPerson::id);
-    for (StoredPerson* sp : m_dirty_people) {
+    std::ranges::sort(m_pending_people, {}, &StoredPerson::id);
+    for (StoredPerson* sp : m_pending_people) {
         bind_text(m_person_upd, 1, text_or_null(sp->name));
         m_person_upd.bind(2, sp->name_ms).bind(3, sp->guest ? 1 : 0).bind(4, sp->id).run();
         m_person_upd.reset();
-        sp->dirty = false;
+        had_pending = had_pending || sp->pending;
+        sp->dirty = sp->pending = false;
     }
-    m_dirty_people.clear();
+    m_pending_people.clear();
+    if (had_pending) m_db.exec("DELETE FROM people_pending");
+}
+
+void Ingester::fold_pending_people() {
+    if (!m_db.prepare("SELECT 1 FROM people_pending LIMIT 1").step()) return;
+    // Each pending row holds the person's whole state at its commit: the newest one wins.
+    util::Transaction tx(m_db);
+    m_db.exec("UPDATE people SET name = p.name, name_ms = p.name_ms, is_guest = p.is_guest FROM people_pending AS p "
+              "WHERE p.id IN (SELECT MAX(id) FROM people_pending GROUP BY person_id) AND people.id = p.person_id; "
+              "DELETE FROM people_pending;");
+    tx.commit();
 }
 
 void Ingester::save_state() {

@@ -173,6 +173,19 @@ SELECT meeting_id, chunk, format, events FROM meeting_events ORDER BY meeting_id
 DROP TABLE meeting_events;
 ALTER TABLE meeting_events_v4 RENAME TO meeting_events;
 )sql",
+    // 5: people's changes (the name seen last, its time, the guest flag) made by the partial
+    // commits of a catch-up, appended here and written into people by its complete commit.
+    // Updated in place at every commit, the people rows of returning participants made a third
+    // of the pages a catch-up wrote.
+    R"sql(
+CREATE TABLE people_pending (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    name TEXT,
+    name_ms INTEGER,
+    is_guest INTEGER NOT NULL
+);
+)sql",
 };
 
 constexpr IndexDefinition k_reader_indexes[] = {

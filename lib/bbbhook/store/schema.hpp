@@ -7,7 +7,7 @@
 
 namespace bbbhook::store {
 
-inline constexpr int k_schema_version = 4;
+inline constexpr int k_schema_version = 5;
 
 // Secondary indexes that only readers (report, lti-serve) use, with the exact statements that
 // made them (a test checks them against a fresh database). A long catch-up of ingest drops them
