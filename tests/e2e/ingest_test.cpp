@@ -173,6 +173,13 @@ TEST_CASE("a schema-2 database, its stored events in format 1, is migrated and i
                  "INSERT INTO v2 SELECT meeting_id, chunk, events FROM meeting_events; "
                  "DROP TABLE meeting_events; ALTER TABLE v2 RENAME TO meeting_events; DROP TABLE people_pending; "
                  "PRAGMA user_version = 2;");
+        // Schema 2's people: the key unique by the table's constraint (schema 6 made it an index).
+        db->exec("PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=ON; BEGIN; "
+                 "CREATE TABLE p2 (id INTEGER PRIMARY KEY, server_id INTEGER NOT NULL REFERENCES servers(id), "
+                 "user_key TEXT NOT NULL, external_user_id TEXT, name TEXT, name_ms INTEGER, "
+                 "is_guest INTEGER NOT NULL DEFAULT 0, UNIQUE (server_id, user_key)); "
+                 "INSERT INTO p2 SELECT * FROM people; DROP TABLE people; ALTER TABLE p2 RENAME TO people; "
+                 "CREATE INDEX people_by_name ON people(name); COMMIT;");
     }
     auto chunks_before = query(tmp / "db.sqlite", "SELECT COUNT(*) FROM meeting_events");
     test::write_journal(tmp / "journal", {half, captures.end()});
@@ -186,6 +193,10 @@ TEST_CASE("a schema-2 database, its stored events in format 1, is migrated and i
     CHECK(query(tmp / "db.sqlite",
                 "SELECT COUNT(*) FROM pragma_table_info('meeting_events') WHERE name = 'id' AND pk") == "1\n");
     CHECK(query(tmp / "db.sqlite", "SELECT COUNT(*) FROM meeting_events WHERE format = 1") == chunks_before);
+    // Schema 6: people's key unique by people_by_key, no longer by a constraint; every person kept.
+    CHECK(query(tmp / "db.sqlite", "SELECT name FROM sqlite_master WHERE tbl_name = 'people' AND type = 'index' "
+                                   "ORDER BY name") == "people_by_key\npeople_by_name\n");
+    CHECK(query(tmp / "db.sqlite", "PRAGMA foreign_key_check").empty());
     // The same as one run over the whole journal.
     REQUIRE(test::run_ingest(tmp / "journal", tmp / "one.sqlite").code == 0);
     CHECK(test::canonical_dump(tmp / "db.sqlite") == test::canonical_dump(tmp / "one.sqlite"));
@@ -292,7 +303,7 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
     auto config = tmp / "empty.conf";
     test::write_text(config, "");
     std::mt19937 rng(2026);
-    int killed_midway = 0, left_people_pending = 0;
+    int killed_midway = 0, left_people_pending = 0, left_people_key_dropped = 0;
     for (int i = 0; i < 20; ++i) {
         auto p = test::Process::start({test::bbbhook_binary().string(), "--config", config.string(), "ingest",
                                        "--journal-dir", (tmp / "journal").string(), "--database",
@@ -307,9 +318,13 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
         // People's changes committed by the partial commits, not yet written into people: the
         // next run's start must fold them in.
         if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) > 0 FROM people_pending") == "1\n") ++left_people_pending;
+        // The first run, a catch-up into an empty people table, works without people's key.
+        if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'people_by_key'") == "0\n")
+            ++left_people_key_dropped;
     }
     CHECK(killed_midway >= 15); // (about 4 s of work, about 2 s of it done between kills)
     CHECK(left_people_pending >= 5);
+    CHECK(left_people_key_dropped >= 1);
     auto rest = test::run_ingest(tmp / "journal", tmp / "crashed.sqlite");
     INFO(rest.err);
     REQUIRE(rest.code == 0);
@@ -357,6 +372,14 @@ TEST_CASE("a long catch-up drops the reader indexes and builds them again, with 
     REQUIRE(ingest::run_ingest(options("bulk.sqlite", 0)));           // always a catch-up
     REQUIRE(ingest::run_ingest(options("plain.sqlite", UINT64_MAX))); // never
     CHECK(test::canonical_dump(tmp / "bulk.sqlite") == test::canonical_dump(tmp / "plain.sqlite"));
+    // A catch-up into an empty people table drops people's key too, and makes it again, here
+    // in the middle of the run, when the cache of people must be cleared: from then on people
+    // are looked up by it (and found: the content is the same).
+    auto small = options("small-cache.sqlite", 0);
+    small.people_cache = 3;
+    small.batch_records = 40;
+    REQUIRE(ingest::run_ingest(small));
+    CHECK(test::canonical_dump(tmp / "small-cache.sqlite") == test::canonical_dump(tmp / "plain.sqlite"));
 
     // Every reader index exists as a fresh schema makes it, after the catch-up and after a run
     // that finds them dropped (an interrupted catch-up).
@@ -374,6 +397,8 @@ TEST_CASE("a long catch-up drops the reader indexes and builds them again, with 
     REQUIRE(fresh);
     check_reader_indexes(*fresh);
     CHECK(indexes("bulk.sqlite") == indexes("fresh.sqlite"));
+    CHECK(indexes("small-cache.sqlite") == indexes("fresh.sqlite"));
+    CHECK_THAT(indexes("fresh.sqlite"), Catch::Contains("people_by_key: CREATE UNIQUE INDEX"));
     {
         auto db = util::Db::open(tmp / "plain.sqlite");
         REQUIRE(db);

@@ -69,7 +69,6 @@ struct KeyEq {
 };
 using ServerKey = std::pair<int64_t, std::string>;
 template <class V> using ServerKeyMap = std::unordered_map<ServerKey, V, KeyHash, KeyEq>;
-constexpr size_t k_people_cache = 100000;
 
 std::optional<std::string_view> text_or_null(std::string_view s) {
     return s.empty() ? std::nullopt : std::optional<std::string_view>(s);
@@ -87,10 +86,17 @@ public:
     Ingester(util::Db& db, const IngestOptions& options) : m_db(db), m_options(options) {}
 
     // A long catch-up: the reader indexes are dropped now and made again by the run's first
-    // complete commit (store::reader_indexes).
+    // complete commit (store::reader_indexes); so is people's key while the cache holds every
+    // person (an empty people table), for as long as it does.
     void begin_bulk() {
         util::Transaction tx(m_db);
         store::drop_reader_indexes(m_db);
+        if (m_people_complete) {
+            store::drop_people_key_index(m_db);
+            m_people_key_dropped = true;
+        } else {
+            store::ensure_people_key_index(m_db);
+        }
         tx.commit();
         m_bulk = true;
     }
@@ -203,8 +209,9 @@ private:
     std::unordered_map<std::string, std::pair<bool, int64_t>, TextHash, std::equal_to<>>
         m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
-    std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
-    bool m_bulk = false;           // the reader indexes are dropped until the next complete commit
+    std::vector<Meeting*> m_ended;     // meetings that got their meeting-ended, until written
+    bool m_bulk = false;               // the reader indexes are dropped until the next complete commit
+    bool m_people_key_dropped = false; // store::drop_people_key_index() by begin_bulk(), not made again yet
     util::WalCheckpointer* m_checkpointer = nullptr;
 };
 
@@ -520,9 +527,12 @@ void Ingester::flush(Commit how) {
         m_counts.reset();
     }
     m_counts_pending.clear();
-    bool clear_cache = m_people.size() > k_people_cache;
+    bool clear_cache = m_people.size() > m_options.people_cache;
     write_people(how == Commit::complete || clear_cache);
     if (clear_cache) {
+        // From now on people are looked up by their key.
+        if (m_people_key_dropped) store::ensure_people_key_index(m_db);
+        m_people_key_dropped = false;
         m_people.clear();
         m_people_complete = false;
     }
@@ -600,6 +610,8 @@ void Ingester::commit(util::Transaction& tx, Commit how) {
         // that the peak stays within ingest's memory budget.
         m_db.exec("PRAGMA cache_size=-2048");
         store::ensure_reader_indexes(m_db);
+        store::ensure_people_key_index(m_db);
+        m_people_key_dropped = false;
         m_db.exec(fmt::format("PRAGMA cache_size={}", k_cache_size));
         indexes.commit();
         m_bulk = false;
@@ -721,6 +733,7 @@ Result<IngestSummary> ingest_into(util::Db& db, const IngestOptions& o) {
         // A catch-up that was interrupted left them dropped.
         util::Transaction tx(db);
         store::ensure_reader_indexes(db);
+        store::ensure_people_key_index(db);
         tx.commit();
     }
     auto reader = journal::Reader::open(o.journal_dir, ingester.position());

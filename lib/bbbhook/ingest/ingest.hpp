@@ -21,6 +21,8 @@ struct IngestOptions {
     // With this much journal (bytes) ahead of the checkpoint, the reader indexes are dropped and
     // built again at the end of the catch-up (store::reader_indexes). Not a setting: tests use it.
     uint64_t bulk_bytes = 64ull << 20;
+    // People kept in memory; more, and the cache is cleared. Not a setting: tests use it.
+    size_t people_cache = 100000;
 };
 
 struct IngestSummary {

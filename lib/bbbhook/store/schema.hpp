@@ -7,7 +7,7 @@
 
 namespace bbbhook::store {
 
-inline constexpr int k_schema_version = 5;
+inline constexpr int k_schema_version = 6;
 
 // Secondary indexes that only readers (report, lti-serve) use, with the exact statements that
 // made them (a test checks them against a fresh database). A long catch-up of ingest drops them
@@ -21,6 +21,12 @@ std::span<const IndexDefinition> reader_indexes();
 // Creates every missing reader index (after an interrupted catch-up). Cheap when none is missing.
 void ensure_reader_indexes(util::Db& db);
 void drop_reader_indexes(util::Db& db);
+
+// The unique index on people's (server_id, user_key). Ingest looks people up by it, except while
+// its cache holds every person of the database (a first run, a rebuild): a catch-up into an empty
+// people table drops it and builds it at its end, or when the cache must be cleared.
+void ensure_people_key_index(util::Db& db);
+void drop_people_key_index(util::Db& db);
 
 // Opens the database and brings its schema to k_schema_version (in one transaction per step).
 // Fails with data when the file holds a newer schema than this bbbhook knows, cant_create/no_input
