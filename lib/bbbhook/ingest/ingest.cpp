@@ -133,6 +133,8 @@ private:
     void write_people(bool fold);
     // A run that stopped between a partial and a complete commit left changes in people_pending.
     void fold_pending_people();
+    // In a transaction of its own: people's key, and with `reader` the reader indexes.
+    void build_indexes(bool reader);
     void save_state();
     void evict();
     void warn_item(const Item& item, std::string_view what);
@@ -213,7 +215,6 @@ private:
     bool m_bulk = false;               // the reader indexes are dropped until the next complete commit
     bool m_people_key_dropped = false; // store::drop_people_key_index() by begin_bulk(), not made again yet
     bool m_people_key_needed = false;  // the cache was cleared while it was dropped: make it now
-    void build_indexes(bool reader);
     util::WalCheckpointer* m_checkpointer = nullptr;
 };
 
