@@ -141,6 +141,40 @@ TEST_CASE("events of a meeting never seen created count, each duplicate once", "
     CHECK(query(tmp / "db.sqlite", "SELECT count FROM event_counts") == "27\n");
 }
 
+namespace {
+// people as schemas 1 to 5 made it: the key unique by the table's constraint, and people_by_name.
+void make_people_as_before_schema_6(util::Db& db) {
+    db.exec("PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=ON; BEGIN; "
+            "CREATE TABLE p5 (id INTEGER PRIMARY KEY, server_id INTEGER NOT NULL REFERENCES servers(id), "
+            "user_key TEXT NOT NULL, external_user_id TEXT, name TEXT, name_ms INTEGER, "
+            "is_guest INTEGER NOT NULL DEFAULT 0, UNIQUE (server_id, user_key)); "
+            "INSERT INTO p5 SELECT * FROM people; DROP TABLE people; ALTER TABLE p5 RENAME TO people; "
+            "CREATE INDEX people_by_name ON people(name); COMMIT; PRAGMA legacy_alter_table=OFF;");
+}
+} // namespace
+
+TEST_CASE("a migration warns about a reference that does not hold, and goes on", "[ingest][schema]") {
+    test::TempDir tmp;
+    test::write_journal(tmp / "journal", test::captures_of("checksum-sha1", "/hooks/global-mapped?"));
+    REQUIRE(test::run_ingest(tmp / "journal", tmp / "db.sqlite").code == 0);
+    auto before = test::canonical_dump(tmp / "db.sqlite");
+    {
+        // A schema-5 database with a row of people_pending whose person does not exist.
+        auto db = util::Db::open(tmp / "db.sqlite");
+        REQUIRE(db);
+        make_people_as_before_schema_6(*db);
+        db->exec("PRAGMA foreign_keys=OFF; INSERT INTO people_pending (person_id, name, is_guest) "
+                 "VALUES (999999, 'Nobody', 0); PRAGMA user_version = 5;");
+    }
+    auto r = test::run_ingest(tmp / "journal", tmp / "db.sqlite");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.err, Catch::Contains("rows of table people_pending refer to rows of people that do not exist "
+                                      "(seen after migrating to schema 6)"));
+    CHECK(query(tmp / "db.sqlite", "PRAGMA user_version") == fmt::format("{}\n", store::k_schema_version));
+    CHECK(test::canonical_dump(tmp / "db.sqlite") == before);
+}
+
 TEST_CASE("a schema-2 database, its stored events in format 1, is migrated and its running meetings go on",
           "[ingest][schema]") {
     test::TempDir tmp;
@@ -173,13 +207,7 @@ TEST_CASE("a schema-2 database, its stored events in format 1, is migrated and i
                  "INSERT INTO v2 SELECT meeting_id, chunk, events FROM meeting_events; "
                  "DROP TABLE meeting_events; ALTER TABLE v2 RENAME TO meeting_events; DROP TABLE people_pending; "
                  "PRAGMA user_version = 2;");
-        // Schema 2's people: the key unique by the table's constraint (schema 6 made it an index).
-        db->exec("PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=ON; BEGIN; "
-                 "CREATE TABLE p2 (id INTEGER PRIMARY KEY, server_id INTEGER NOT NULL REFERENCES servers(id), "
-                 "user_key TEXT NOT NULL, external_user_id TEXT, name TEXT, name_ms INTEGER, "
-                 "is_guest INTEGER NOT NULL DEFAULT 0, UNIQUE (server_id, user_key)); "
-                 "INSERT INTO p2 SELECT * FROM people; DROP TABLE people; ALTER TABLE p2 RENAME TO people; "
-                 "CREATE INDEX people_by_name ON people(name); COMMIT;");
+        make_people_as_before_schema_6(*db);
     }
     auto chunks_before = query(tmp / "db.sqlite", "SELECT COUNT(*) FROM meeting_events");
     test::write_journal(tmp / "journal", {half, captures.end()});
