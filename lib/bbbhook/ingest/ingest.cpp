@@ -211,10 +211,11 @@ private:
     std::unordered_map<std::string, std::pair<bool, int64_t>, TextHash, std::equal_to<>>
         m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
-    std::vector<Meeting*> m_ended;     // meetings that got their meeting-ended, until written
-    bool m_bulk = false;               // the reader indexes are dropped until the next complete commit
-    bool m_people_key_dropped = false; // store::drop_people_key_index() by begin_bulk(), not made again yet
-    bool m_people_key_needed = false;  // the cache was cleared while it was dropped: make it now
+    std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
+    bool m_bulk = false;           // the reader indexes are dropped until the next complete commit
+    // store::drop_people_key_index() by begin_bulk(); commit() makes it again at the catch-up's
+    // end, or as soon as the cache no longer holds every person.
+    bool m_people_key_dropped = false;
     util::WalCheckpointer* m_checkpointer = nullptr;
 };
 
@@ -534,7 +535,6 @@ void Ingester::flush(Commit how) {
     write_people(how == Commit::complete || clear_cache);
     if (clear_cache) {
         // From now on people are looked up by their key: commit() builds it first.
-        m_people_key_needed = m_people_key_dropped;
         m_people.clear();
         m_people_complete = false;
     }
@@ -609,7 +609,7 @@ void Ingester::commit(util::Transaction& tx, Commit how) {
         if (m_checkpointer) m_checkpointer->request();
         build_indexes(true);
         m_bulk = false;
-    } else if (m_people_key_needed) {
+    } else if (m_people_key_dropped && !m_people_complete) {
         build_indexes(false);
     }
     // flush() wrote every ended meeting (none is dirty now); evict() may drop them.
@@ -625,7 +625,7 @@ void Ingester::build_indexes(bool reader) {
     m_db.exec("PRAGMA cache_size=-2048");
     if (reader) store::ensure_reader_indexes(m_db);
     store::ensure_people_key_index(m_db);
-    m_people_key_dropped = m_people_key_needed = false;
+    m_people_key_dropped = false;
     m_db.exec(fmt::format("PRAGMA cache_size={}", k_cache_size));
     indexes.commit();
 }
