@@ -53,6 +53,13 @@ void require_order_independent(std::vector<StoredEvent> events, const MeetingCon
     for (int i = 0; i < 30; ++i) {
         std::shuffle(events.begin(), events.end(), rng);
         auto r = sessionize(events, ctx);
+        REQUIRE(r.attendance.size() == r.people.size());
+        for (size_t k = 0; k < r.people.size(); ++k)
+            CHECK(r.attendance[k].person_key == r.people[k].key);
+        for (const auto& iv : r.intervals) {
+            REQUIRE(iv.person < r.people.size());
+            CHECK(r.people[iv.person].key == iv.person_key);
+        }
         REQUIRE(r.attendance.size() == reference.attendance.size());
         REQUIRE(r.intervals.size() == reference.intervals.size());
         for (size_t k = 0; k < r.intervals.size(); ++k) {

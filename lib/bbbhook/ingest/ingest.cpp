@@ -20,6 +20,7 @@
 #include "bbbhook/store/schema.hpp"
 #include "bbbhook/util/checkpointer.hpp"
 #include "bbbhook/util/fd.hpp"
+#include "bbbhook/util/flat_index.hpp"
 #include "bbbhook/util/sqlite.hpp"
 #include "bbbhook/util/text.hpp"
 #include "bbbhook/util/time.hpp"
@@ -83,7 +84,11 @@ void bind_text(util::Stmt& st, int i, std::optional<std::string_view> v) {
 
 class Ingester {
 public:
-    Ingester(util::Db& db, const IngestOptions& options) : m_db(db), m_options(options) {}
+    Ingester(util::Db& db, const IngestOptions& options) : m_db(db), m_options(options) {
+        // Pages are touched as people come: no copy, and no old and new array side by side
+        // (2 MiB of peak RSS), when the cache grows.
+        m_people.reserve(m_options.people_cache + 1);
+    }
 
     // A long catch-up: the reader indexes are dropped now and made again by the run's first
     // complete commit (store::reader_indexes); so is people's key while the cache holds every
@@ -197,6 +202,8 @@ private:
     // the pages a catch-up wrote (docs/BENCHMARKS.md). The cache holds every person with a
     // pending change, so people rows are read only once people_pending is empty.
     struct StoredPerson {
+        int64_t server = 0;
+        std::string key;
         int64_t id = 0;
         std::string name;
         std::optional<int64_t> name_ms;
@@ -204,10 +211,13 @@ private:
         bool dirty = false;   // differs from what is stored until write_people()
         bool pending = false; // its people row is behind its newest people_pending row
     };
-    ServerKeyMap<StoredPerson> m_people;
-    // Pointers into m_people (stable in a node-based map).
-    std::vector<StoredPerson*> m_dirty_people, m_pending_people;
-    bool m_people_complete = false; // m_people holds every row of the people table
+    // By open addressing (util::FlatIndex): a lookup per person and meeting written, where
+    // std::unordered_map's nodes made three cache misses of each (docs/BENCHMARKS.md).
+    std::vector<StoredPerson> m_people;
+    util::FlatIndex m_people_index;
+    std::vector<uint32_t> m_dirty_people, m_pending_people; // positions in m_people
+    std::vector<int64_t> m_person_ids;                      // write(): the people of the meeting being written
+    bool m_people_complete = false;                         // m_people holds every row of the people table
     std::unordered_map<std::string, std::pair<bool, int64_t>, TextHash, std::equal_to<>>
         m_counts_pending; // id -> (known, count)
     int64_t m_warned_at = 0;
@@ -397,14 +407,24 @@ void Ingester::write_settled() {
     });
 }
 
+uint64_t person_hash(int64_t server, std::string_view key) {
+    return util::short_hash(key) ^ (static_cast<uint64_t>(server) * 0x9e3779b97f4a7c15u);
+}
+
 int64_t Ingester::person_id(int64_t server, const Person& p) {
-    auto it = m_people.find(std::pair<int64_t, std::string_view>(server, p.key));
-    if (it == m_people.end()) {
+    uint64_t h = person_hash(server, p.key);
+    uint32_t n = m_people_index.find(
+        h, [&](uint32_t i) { return m_people[i].server == server && util::same_bytes(m_people[i].key, p.key); });
+    if (n == util::FlatIndex::k_none) {
         StoredPerson sp;
+        sp.server = server;
+        sp.key = p.key;
         // While the cache holds every person of the database, a miss is a new person.
         if (!m_people_complete && m_person_get.bind(1, server).bind(2, p.key).step()) {
-            sp = {m_person_get.int64(0), m_person_get.text(1), m_person_get.opt_int64(2), m_person_get.int64(3) != 0,
-                  false};
+            sp.id = m_person_get.int64(0);
+            sp.name = m_person_get.text(1);
+            sp.name_ms = m_person_get.opt_int64(2);
+            sp.guest = m_person_get.int64(3) != 0;
             m_person_get.reset();
         } else {
             m_person_ins.bind(1, server).bind(2, p.key);
@@ -414,11 +434,16 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
             m_person_ins.bind(5, name_ms);
             m_person_ins.bind(6, p.guest ? 1 : 0).run();
             m_person_ins.reset();
-            sp = {m_db.last_insert_rowid(), p.name, name_ms, p.guest, false};
+            sp.id = m_db.last_insert_rowid();
+            sp.name = p.name;
+            sp.name_ms = name_ms;
+            sp.guest = p.guest;
         }
-        it = m_people.emplace(std::pair{server, p.key}, std::move(sp)).first;
+        n = static_cast<uint32_t>(m_people.size());
+        m_people.push_back(std::move(sp));
+        m_people_index.insert(h, n, [&](uint32_t i) { return person_hash(m_people[i].server, m_people[i].key); });
     }
-    StoredPerson& sp = it->second;
+    StoredPerson& sp = m_people[n];
     // The name seen last wins; ties go to the greater name, so order of arrival never matters.
     bool changed = false;
     if (!p.name.empty() && (!sp.name_ms || *sp.name_ms < p.name_ts || (*sp.name_ms == p.name_ts && sp.name < p.name))) {
@@ -432,7 +457,7 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
     }
     if (changed && !sp.dirty) {
         sp.dirty = true;
-        m_dirty_people.push_back(&sp);
+        m_dirty_people.push_back(n);
     }
     return sp.id;
 }
@@ -475,25 +500,25 @@ void Ingester::write(Meeting& m) {
     m_meeting_result.bind(8, r.finalized() ? 1 : 0).bind(9, m.id).run();
     m_meeting_result.reset();
 
-    std::unordered_map<std::string_view, int64_t> ids; // views into r.people
-    ids.reserve(r.people.size());
+    m_person_ids.clear(); // by place in r.people
     for (const auto& p : r.people)
-        ids[p.key] = person_id(m.server_id, p);
+        m_person_ids.push_back(person_id(m.server_id, p));
     // The rows' text is bound by reference (no copy per value): `r` outlives the RowBatch
     // flushes, which also clear the bindings.
     m_intervals_del.bind(1, m.id).run();
     m_intervals_del.reset();
     for (const auto& iv : r.intervals) {
-        m_intervals_ins.add(m.id).add_ref(iv.connection).add(iv.joined).add(ids.at(iv.person_key));
+        m_intervals_ins.add(m.id).add_ref(iv.connection).add(iv.joined).add(m_person_ids[iv.person]);
         m_intervals_ins.add_ref_or_null(iv.name).add_ref_or_null(iv.role);
         m_intervals_ins.add(iv.left).add_ref(closed_by_name(iv.closed_by));
     }
     m_intervals_ins.flush();
     m_attendance_del.bind(1, m.id).run();
     m_attendance_del.reset();
-    for (const auto& a : r.attendance) {
+    for (size_t i = 0; i < r.attendance.size(); ++i) {
+        const Attendance& a = r.attendance[i];
         auto& row = m_attendance_ins;
-        row.add(m.id).add(ids.at(a.person_key)).add_ref_or_null(a.name).add_ref_or_null(a.role);
+        row.add(m.id).add(m_person_ids[i]).add_ref_or_null(a.name).add_ref_or_null(a.role);
         row.add(a.first_join).add(a.last_leave).add(a.online_ms).add(a.joins).add(a.talk_ms);
         row.add(a.webcam_ms).add(a.presenter_ms).add(a.chat_messages).add(a.raise_hands);
         row.add(a.reactions).add(a.poll_votes);
@@ -536,37 +561,40 @@ void Ingester::flush(Commit how) {
     if (clear_cache) {
         // From now on people are looked up by their key: commit() builds it first.
         m_people.clear();
+        m_people_index.clear();
         m_people_complete = false;
     }
 }
 
 void Ingester::write_people(bool fold) {
     if (!fold) {
-        for (StoredPerson* sp : m_dirty_people) {
-            bind_text(m_pending_ins, 2, text_or_null(sp->name));
-            m_pending_ins.bind(1, sp->id).bind(3, sp->name_ms).bind(4, sp->guest ? 1 : 0).run();
+        for (uint32_t n : m_dirty_people) {
+            StoredPerson& sp = m_people[n];
+            bind_text(m_pending_ins, 2, text_or_null(sp.name));
+            m_pending_ins.bind(1, sp.id).bind(3, sp.name_ms).bind(4, sp.guest ? 1 : 0).run();
             m_pending_ins.reset();
-            sp->dirty = false;
-            if (!sp->pending) {
-                sp->pending = true;
-                m_pending_people.push_back(sp);
+            sp.dirty = false;
+            if (!sp.pending) {
+                sp.pending = true;
+                m_pending_people.push_back(n);
             }
         }
         m_dirty_people.clear();
         return;
     }
-    for (StoredPerson* sp : m_dirty_people)
-        if (!sp->pending) m_pending_people.push_back(sp);
+    for (uint32_t n : m_dirty_people)
+        if (!m_people[n].pending) m_pending_people.push_back(n);
     m_dirty_people.clear();
     bool had_pending = false;
     // In id order: neighbouring rows share pages.
-    std::ranges::sort(m_pending_people, {}, &StoredPerson::id);
-    for (StoredPerson* sp : m_pending_people) {
-        bind_text(m_person_upd, 1, text_or_null(sp->name));
-        m_person_upd.bind(2, sp->name_ms).bind(3, sp->guest ? 1 : 0).bind(4, sp->id).run();
+    std::ranges::sort(m_pending_people, {}, [&](uint32_t n) { return m_people[n].id; });
+    for (uint32_t n : m_pending_people) {
+        StoredPerson& sp = m_people[n];
+        bind_text(m_person_upd, 1, text_or_null(sp.name));
+        m_person_upd.bind(2, sp.name_ms).bind(3, sp.guest ? 1 : 0).bind(4, sp.id).run();
         m_person_upd.reset();
-        had_pending = had_pending || sp->pending;
-        sp->dirty = sp->pending = false;
+        had_pending = had_pending || sp.pending;
+        sp.dirty = sp.pending = false;
     }
     m_pending_people.clear();
     if (had_pending) m_db.exec("DELETE FROM people_pending");

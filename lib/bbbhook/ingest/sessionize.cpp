@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <forward_list>
 #include <numeric>
 #include <tuple>
+
+#include "bbbhook/util/flat_index.hpp"
 
 namespace bbbhook::ingest {
 
@@ -216,46 +216,7 @@ struct Timer {
     }
 };
 
-constexpr uint32_t k_none = UINT32_MAX;
-constexpr uint64_t k_golden = 0x9e3779b97f4a7c15;
-
-uint64_t word_at(std::string_view s, size_t at) {
-    uint64_t w = 0;
-    std::memcpy(&w, s.data() + at, sizeof w);
-    return w;
-}
-
-// Equality a word at a time: for short ids, a call to memcmp costs more than the comparison.
-bool same(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    size_t n = a.size();
-    if (n < 8) {
-        for (size_t i = 0; i < n; ++i)
-            if (a[i] != b[i]) return false;
-        return true;
-    }
-    for (size_t i = 0; i + 8 < n; i += 8)
-        if (word_at(a, i) != word_at(b, i)) return false;
-    return word_at(a, n - 8) == word_at(b, n - 8);
-}
-
-// A hash for short ids, a word at a time (std::hash's costs about three times as much on them).
-uint64_t hash_of(std::string_view s) {
-    auto mix = [](uint64_t h, uint64_t w) { return std::rotl((h ^ w) * k_golden, 29); };
-    uint64_t h = s.size() * k_golden;
-    if (s.size() >= 8) {
-        for (size_t i = 0; i + 8 < s.size(); i += 8)
-            h = mix(h, word_at(s, i));
-        h = mix(h, word_at(s, s.size() - 8)); // the last word overlaps the one before
-    } else {
-        uint64_t w = 0;
-        for (char ch : s)
-            w = w << 8 | static_cast<unsigned char>(ch);
-        h = mix(h, w);
-    }
-    return h * k_golden;
-}
-
+constexpr uint32_t k_none = util::FlatIndex::k_none;
 // Numbers distinct strings in the order they are first added: open addressing over views, so
 // no allocation per string, which std::unordered_map made for every connection of every meeting.
 class Numbering {
@@ -264,45 +225,19 @@ public:
 
     // The number of `s`, and whether this added it.
     std::pair<uint32_t, bool> add(std::string_view s) {
-        if (2 * (m_strings.size() + 1) > m_slots.size()) grow();
-        uint64_t h = hash_of(s);
-        auto tag = static_cast<uint32_t>(h); // compared before the strings
-        for (size_t i = h >> m_shift;; i = (i + 1) & m_mask) {
-            Slot& slot = m_slots[i];
-            if (slot.number == k_none) {
-                slot = {static_cast<uint32_t>(m_strings.size()), tag};
-                m_strings.push_back(s);
-                return {slot.number, true};
-            }
-            if (slot.tag == tag && same(m_strings[slot.number], s)) return {slot.number, false};
-        }
+        uint64_t h = util::short_hash(s);
+        uint32_t n = m_index.find(h, [&](uint32_t i) { return util::same_bytes(m_strings[i], s); });
+        if (n != k_none) return {n, false};
+        n = static_cast<uint32_t>(m_strings.size());
+        m_strings.push_back(s);
+        m_index.insert(h, n, [&](uint32_t i) { return util::short_hash(m_strings[i]); });
+        return {n, true};
     }
     const std::vector<std::string_view>& strings() const { return m_strings; }
 
 private:
-    struct Slot {
-        uint32_t number = k_none;
-        uint32_t tag = 0;
-    };
-
-    void grow() {
-        size_t size = m_slots.empty() ? 128 : 2 * m_slots.size();
-        m_shift = 64 - std::countr_zero(size);
-        m_mask = size - 1;
-        m_slots.assign(size, Slot{});
-        for (uint32_t n = 0; n < m_strings.size(); ++n) {
-            uint64_t h = hash_of(m_strings[n]);
-            size_t i = h >> m_shift;
-            while (m_slots[i].number != k_none)
-                i = (i + 1) & m_mask;
-            m_slots[i] = {n, static_cast<uint32_t>(h)};
-        }
-    }
-
-    std::vector<Slot> m_slots;
+    util::FlatIndex m_index;
     std::vector<std::string_view> m_strings; // by number
-    int m_shift = 64;
-    size_t m_mask = 0;
 };
 
 // A connection during the replay. Its strings are views into the events, which outlive
@@ -736,6 +671,7 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
         auto& iv = r.intervals[k];
         iv.connection = conns[s.conn].id;
         iv.person_key = persons[conns[s.conn].person].key;
+        iv.person = persons[conns[s.conn].person].place;
         iv.name = s.name;
         iv.role = s.role;
         iv.joined = s.joined;

@@ -44,6 +44,7 @@ std::string_view closed_by_name(ClosedBy c);
 struct Interval {
     std::string connection;
     std::string person_key;
+    size_t person = 0; // its person in MeetingResult::people
     std::string name, role;
     int64_t joined = 0;
     std::optional<int64_t> left; // nullopt while open
@@ -78,8 +79,8 @@ struct MeetingResult {
     std::optional<bool> recorded;
     int64_t distinct_events = 0; // after duplicates collapsed
     std::vector<Interval> intervals;
-    std::vector<Person> people;
-    std::vector<Attendance> attendance;
+    std::vector<Person> people;         // in the order of their keys
+    std::vector<Attendance> attendance; // attendance[i] is people[i]'s
     bool finalized() const { return end != EndReason::running; }
 };
 
