@@ -39,7 +39,7 @@ constexpr int k_cache_size = -16384; // KiB: SQLite's page cache for ingest
 struct Meeting {
     int64_t id = 0, server_id = 0;
     std::string internal_id, external_id;
-    std::vector<StoredEvent> events;
+    EventLog events;
     size_t persisted = 0; // events[0, persisted) are in meeting_events
     int64_t next_chunk = 0;
     bool dirty = false;
@@ -267,19 +267,17 @@ void Ingester::load() {
 void Ingester::load_events(Meeting& m) {
     m_chunks_get.bind(1, m.id);
     while (m_chunks_get.step()) {
-        auto events = decode_events(m_chunks_get.blob(0), static_cast<int>(m_chunks_get.int64(1)));
-        if (!events) {
+        if (!decode_events(m_chunks_get.blob(0), static_cast<int>(m_chunks_get.int64(1)), m.events)) {
             m_chunks_get.reset();
             throw Failure(ExitCode::data, fmt::format("database: the stored events of meeting {} are damaged; run "
                                                       "`bbbhook ingest --rebuild`",
                                                       m.internal_id));
         }
-        for (const auto& e : *events)
-            m.newest_event = std::max(m.newest_event, e.ts);
-        m.events.insert(m.events.end(), events->begin(), events->end());
         ++m.next_chunk;
     }
     m_chunks_get.reset();
+    for (const auto& e : m.events.events())
+        m.newest_event = std::max(m.newest_event, e.ts);
     m.persisted = m.events.size();
 }
 
@@ -389,8 +387,7 @@ void Ingester::process(Item& item) {
             m.ended = true;
             m_ended.push_back(&m);
         }
-        // Its strings are moved, not copied: the item is done with (the reader thread refills it).
-        m.events.push_back(StoredEvent::from(std::move(e)));
+        m.events.add(e);
     }
 }
 
@@ -482,7 +479,7 @@ void Ingester::write(Meeting& m) {
     MeetingContext ctx{m_clock, m_options.idle_close.count(), false};
     if (!m.ended && !m.external_id.empty()) {
         int64_t last = m.last_activity.value_or(0);
-        for (const auto& e : m.events)
+        for (const auto& e : m.events.events())
             last = std::max(last, e.ts);
         m_superseded.bind(1, m.server_id).bind(2, m.external_id).bind(3, m.id).bind(4, last);
         ctx.superseded = m_superseded.step();
@@ -537,7 +534,7 @@ void Ingester::flush(Commit how) {
         // A meeting with events not yet computed counts from its newest event; the others from
         // their last activity, as computed.
         std::optional<int64_t> last = m->last_activity;
-        if (m->dirty && !m->events.empty()) last = std::max(last.value_or(m->newest_event), m->newest_event);
+        if (m->dirty && m->events.size() != 0) last = std::max(last.value_or(m->newest_event), m->newest_event);
         bool idle = last && m_clock - *last >= m_options.idle_close.count();
         if (!m->finalized && idle) m->dirty = true;
         if (!m->dirty) continue;

@@ -13,25 +13,6 @@ namespace bbbhook::ingest {
 
 using bbb::EventKind;
 
-StoredEvent StoredEvent::from(const bbb::Event& e) {
-    return StoredEvent{e.ts,      e.kind,        e.raw,  e.guest, e.presenter, e.flag,
-                       e.user_id, e.user_ext_id, e.name, e.role,  e.extra};
-}
-
-StoredEvent StoredEvent::from(bbb::Event&& e) {
-    return StoredEvent{e.ts,
-                       e.kind,
-                       e.raw,
-                       e.guest,
-                       e.presenter,
-                       e.flag,
-                       std::move(e.user_id),
-                       std::move(e.user_ext_id),
-                       std::move(e.name),
-                       std::move(e.role),
-                       std::move(e.extra)};
-}
-
 namespace {
 
 // Same-time events apply in this order: a meeting starts, people join, state changes, people
@@ -48,142 +29,21 @@ int rank(EventKind k) {
     }
 }
 
-auto sort_key(const StoredEvent& e) {
-    return std::tie(e.ts, e.raw, e.user_id, e.extra, e.flag, e.user_ext_id, e.name, e.role, e.guest, e.presenter);
-}
-
-void put_varint(std::string& out, uint64_t v) {
-    while (v >= 0x80) {
-        out += static_cast<char>((v & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out += static_cast<char>(v);
-}
-
-bool get_varint(std::string_view& in, uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (in.empty()) return false;
-        auto b = static_cast<unsigned char>(in.front());
-        in.remove_prefix(1);
-        v |= static_cast<uint64_t>(b & 0x7f) << shift;
-        if (!(b & 0x80)) return true;
-    }
-    return false;
-}
-
-bool get_string(std::string_view& in, std::string& s) {
-    uint64_t n = 0;
-    if (!get_varint(in, n) || n > in.size()) return false;
-    s.assign(in.substr(0, n));
-    in.remove_prefix(n);
-    return true;
-}
-
-// zigzag for the small signed fields and timestamps (which may be 0 in odd events).
-uint64_t zig(int64_t v) {
-    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t zag(uint64_t v) {
-    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-}
-
-} // namespace
-
-bool event_less(const StoredEvent& a, const StoredEvent& b) {
+// Same-time events in rank order; the rest of the fields only break ties, so that equal events
+// are adjacent.
+bool event_less(const EventLog& log, const EventLog::Event& a, const EventLog::Event& b) {
     if (a.ts != b.ts) return a.ts < b.ts;
     int ra = rank(a.kind), rb = rank(b.kind);
     if (ra != rb) return ra < rb;
     if (a.kind != b.kind) return a.kind < b.kind;
-    return sort_key(a) < sort_key(b);
-}
-
-namespace {
-
-uint64_t event_bits(const StoredEvent& e) {
-    return (e.raw ? 1u : 0u) | (zig(e.guest) << 1) | (zig(e.presenter) << 3) | (zig(e.flag) << 5);
-}
-
-// Kind and bits, as both formats store them after the time.
-bool get_kind_and_bits(std::string_view& in, StoredEvent& e) {
-    uint64_t kind = 0, bits = 0;
-    if (!get_varint(in, kind) || !get_varint(in, bits)) return false;
-    if (kind > static_cast<uint64_t>(EventKind::unknown)) return false;
-    e.kind = static_cast<EventKind>(kind);
-    e.raw = bits & 1;
-    e.guest = static_cast<int8_t>(zag((bits >> 1) & 3));
-    e.presenter = static_cast<int8_t>(zag((bits >> 3) & 3));
-    e.flag = static_cast<int8_t>(zag((bits >> 5) & 3));
-    return true;
-}
-
-std::array<std::string*, 5> strings_of(StoredEvent& e) {
-    return {&e.user_id, &e.user_ext_id, &e.name, &e.role, &e.extra};
-}
-std::array<const std::string*, 5> strings_of(const StoredEvent& e) {
-    return {&e.user_id, &e.user_ext_id, &e.name, &e.role, &e.extra};
-}
-
-// Format 1: zig(ts) kind bits, then the five strings, each as length and bytes.
-std::optional<std::vector<StoredEvent>> decode_format1(std::string_view in) {
-    std::vector<StoredEvent> events;
-    while (!in.empty()) {
-        StoredEvent e;
-        uint64_t ts = 0;
-        if (!get_varint(in, ts) || !get_kind_and_bits(in, e)) return std::nullopt;
-        e.ts = zag(ts);
-        for (std::string* str : strings_of(e))
-            if (!get_string(in, *str)) return std::nullopt;
-        events.push_back(std::move(e));
-    }
-    return events;
-}
-
-// Format 2: the count of strings and each as length and bytes; the count of events and per event
-// zig(ts - previous ts) kind bits and five references (0: empty, k: the k-th string). Times wrap
-// as unsigned, so that any int64 round-trips. The counts make a cut chunk fail as a whole.
-std::optional<std::vector<StoredEvent>> decode_format2(std::string_view in) {
-    uint64_t count = 0;
-    if (!get_varint(in, count) || count > in.size()) return std::nullopt; // each takes a byte at least
-    std::vector<std::string_view> table;
-    table.reserve(count);
-    for (uint64_t i = 0; i < count; ++i) {
-        uint64_t n = 0;
-        if (!get_varint(in, n) || n > in.size()) return std::nullopt;
-        table.push_back(in.substr(0, n));
-        in.remove_prefix(n);
-    }
-    uint64_t n_events = 0;
-    if (!get_varint(in, n_events) || n_events > in.size()) return std::nullopt;
-    std::vector<StoredEvent> events;
-    events.reserve(n_events);
-    uint64_t ts = 0;
-    for (uint64_t i = 0; i < n_events; ++i) {
-        StoredEvent e;
-        uint64_t delta = 0;
-        if (!get_varint(in, delta) || !get_kind_and_bits(in, e)) return std::nullopt;
-        ts += static_cast<uint64_t>(zag(delta));
-        e.ts = static_cast<int64_t>(ts);
-        for (std::string* str : strings_of(e)) {
-            uint64_t ref = 0;
-            if (!get_varint(in, ref) || ref > table.size()) return std::nullopt;
-            if (ref > 0) str->assign(table[ref - 1]);
-        }
-        events.push_back(std::move(e));
-    }
-    if (!in.empty()) return std::nullopt;
-    return events;
+    auto key = [&](const EventLog::Event& e) {
+        return std::tuple(e.raw, log.str(e.user_id), log.str(e.extra), e.flag, log.str(e.user_ext_id), log.str(e.name),
+                          log.str(e.role), e.guest, e.presenter);
+    };
+    return key(a) < key(b);
 }
 
 } // namespace
-
-std::optional<std::vector<StoredEvent>> decode_events(std::string_view bytes, int format) {
-    switch (format) {
-    case 1: return decode_format1(bytes);
-    case 2: return decode_format2(bytes);
-    default: return std::nullopt;
-    }
-}
 
 std::string_view closed_by_name(ClosedBy c) {
     switch (c) {
@@ -240,7 +100,7 @@ private:
     std::vector<std::string_view> m_strings; // by number
 };
 
-// A connection during the replay. Its strings are views into the events, which outlive
+// A connection during the replay. Its strings are views into the event log, which outlives
 // sessionize(): no copy of a name or role at every event; the result copies what it keeps.
 struct Connection {
     std::string_view id, ext;
@@ -250,7 +110,7 @@ struct Connection {
     bool present = false;
     size_t interval = 0; // index of the open interval
     Timer presenter, mic, cam;
-    std::vector<std::string_view> streams; // a set: a connection has a stream or two at a time
+    std::vector<EventLog::Ref> streams; // a set: a connection has a stream or two at a time
     bool hand = false;
     std::string_view emoji = "none";
     int64_t raise_hands = 0, reactions = 0;
@@ -292,12 +152,12 @@ using Tally = std::pair<uint32_t, std::string_view>;
 struct SortEntry {
     int64_t ts = 0;
     uint64_t key = 0;
-    const StoredEvent* event = nullptr;
+    const EventLog::Event* event = nullptr;
 };
 
 constexpr uint64_t k_conn_mask = UINT32_MAX;
 
-uint64_t order_key(const StoredEvent& e, uint32_t conn) {
+uint64_t order_key(const EventLog::Event& e, uint32_t conn) {
     return static_cast<uint64_t>(rank(e.kind)) << 56 | static_cast<uint64_t>(e.kind) << 48 |
            static_cast<uint64_t>(e.raw) << 32 | conn;
 }
@@ -307,16 +167,19 @@ uint32_t conn_of(const SortEntry& s) {
 }
 
 // Exactly event_less's order.
-bool entry_less(const SortEntry& a, const SortEntry& b) {
-    if (a.ts != b.ts) return a.ts < b.ts;
-    if (a.key != b.key) return a.key < b.key;
-    return event_less(*a.event, *b.event);
-}
+struct EntryLess {
+    const EventLog& log;
+    bool operator()(const SortEntry& a, const SortEntry& b) const {
+        if (a.ts != b.ts) return a.ts < b.ts;
+        if (a.key != b.key) return a.key < b.key;
+        return event_less(log, *a.event, *b.event);
+    }
+};
 
 // Events usually come in the order they arrived, which is nearly time order: an insertion sort
 // has little to do on them. It does a bounded amount of work (any order is still sorted right),
 // then std::sort sorts whatever is left.
-void sort_events(std::vector<SortEntry>& events) {
+void sort_events(std::vector<SortEntry>& events, EntryLess entry_less) {
     size_t budget = 4 * events.size(); // moves
     for (size_t i = 1; i < events.size(); ++i) {
         if (!entry_less(events[i], events[i - 1])) continue;
@@ -352,59 +215,48 @@ void count_distinct(std::vector<Tally>& tallies, const std::vector<Connection>& 
 
 } // namespace
 
-void encode_events(std::string& out, const std::vector<StoredEvent>& events, size_t from) {
-    // The strings in order of first use, numbered without an allocation per string.
-    Numbering table;
-    std::vector<uint32_t> refs;
-    refs.reserve(5 * (events.size() - std::min(from, events.size())));
-    for (size_t i = from; i < events.size(); ++i)
-        for (const std::string* str : strings_of(events[i]))
-            refs.push_back(str->empty() ? 0 : table.add(*str).first + 1);
-    put_varint(out, table.strings().size());
-    for (std::string_view str : table.strings()) {
-        put_varint(out, str.size());
-        out += str;
-    }
-    put_varint(out, events.size() - std::min(from, events.size()));
-    uint64_t previous = 0;
-    const uint32_t* ref = refs.data();
-    for (size_t i = from; i < events.size(); ++i) {
-        const auto& e = events[i];
-        put_varint(out, zig(static_cast<int64_t>(static_cast<uint64_t>(e.ts) - previous)));
-        previous = static_cast<uint64_t>(e.ts);
-        put_varint(out, static_cast<uint64_t>(e.kind));
-        put_varint(out, event_bits(e));
-        for (int k = 0; k < 5; ++k)
-            put_varint(out, *ref++);
-    }
+MeetingResult sessionize(const std::vector<StoredEvent>& events, const MeetingContext& ctx) {
+    EventLog log;
+    for (const auto& e : events)
+        log.add(e);
+    return sessionize(log, ctx);
 }
 
-MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingContext& ctx) {
+MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
     MeetingResult r;
+    const auto& all = log.events();
 
     // 1. When a meeting has mapped events, its raw ones are dropped: the same facts on another
     //    clock (bbb-webhooks.md §6) would be counted twice.
-    bool any_mapped = std::ranges::any_of(all, [](const StoredEvent& e) {
+    bool any_mapped = std::ranges::any_of(all, [](const EventLog::Event& e) {
         return !e.raw && (e.kind == EventKind::user_joined || e.kind == EventKind::user_left ||
                           e.kind == EventKind::meeting_created || e.kind == EventKind::meeting_ended);
     });
     // Sorted and deduplicated as pointers: a meeting is recomputed often, its events not copied.
     // Connections are numbered in the order they appear (0: no connection), then renumbered in
-    // the order of their ids, so that a number compares as its id and indexes a vector.
+    // the order of their ids, so that a number compares as its id and indexes a vector. The log
+    // has numbered the ids already: a connection is found by its id's number.
     std::vector<SortEntry> events;
     events.reserve(all.size());
-    Numbering numbering;
-    numbering.add({});
+    std::vector<uint32_t> conn_of_ref(log.refs(), k_none);
+    std::vector<std::string_view> ids{{}};               // by connection, in order of appearance
     size_t joins = 0, chat_messages = 0, poll_votes = 0; // at most; to reserve
     for (const auto& e : all) {
         if (any_mapped && e.raw) continue;
-        uint32_t n = e.user_id.empty() ? 0 : numbering.add(e.user_id).first;
+        uint32_t n = 0;
+        if (e.user_id != 0) {
+            uint32_t& c = conn_of_ref[e.user_id];
+            if (c == k_none) {
+                c = static_cast<uint32_t>(ids.size());
+                ids.push_back(log.str(e.user_id));
+            }
+            n = c;
+        }
         events.push_back({e.ts, order_key(e, n), &e});
         joins += e.kind == EventKind::user_joined;
         chat_messages += e.kind == EventKind::chat_message;
         poll_votes += e.kind == EventKind::poll_responded;
     }
-    const auto& ids = numbering.strings();
     std::vector<uint32_t> by_id(ids.size());
     std::iota(by_id.begin(), by_id.end(), 0u);
     std::sort(by_id.begin() + 1, by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
@@ -418,7 +270,7 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
         s.key = (s.key & ~k_conn_mask) | renumber[conn_of(s)];
 
     // 2. Time order (exactly event_less's); exact duplicates (retries, several hooks) collapse.
-    sort_events(events);
+    sort_events(events, EntryLess{log});
     events.erase(std::unique(events.begin(), events.end(),
                              [](const SortEntry& a, const SortEntry& b) {
                                  return a.ts == b.ts && a.key == b.key && *a.event == *b.event;
@@ -429,7 +281,7 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
     // 3. The meeting's span.
     std::optional<int64_t> end;
     for (const SortEntry& s : events) {
-        const StoredEvent& e = *s.event;
+        const EventLog::Event& e = *s.event;
         if (!r.first_event || e.ts < *r.first_event) r.first_event = e.ts;
         if (counts_as_activity(e.kind) && (!r.last_activity || e.ts > *r.last_activity)) r.last_activity = e.ts;
         if (e.kind == EventKind::meeting_ended && !end) end = e.ts;
@@ -454,21 +306,21 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
         c.stop_timers(t);
     };
     for (const SortEntry& s : events) {
-        const StoredEvent& e = *s.event;
+        const EventLog::Event& e = *s.event;
         uint32_t n = conn_of(s);
         Connection* c = n ? &conns[n] : nullptr;
         if (c) {
             // Who the connection is, from every event (an early event may lack what a later one says).
-            if (c->ext.empty() && !e.user_ext_id.empty()) c->ext = e.user_ext_id;
+            if (c->ext.empty() && e.user_ext_id != 0) c->ext = log.str(e.user_ext_id);
             if (e.guest == 1)
                 c->guest = 1;
             else if (e.guest == 0 && c->guest < 0)
                 c->guest = 0;
-            if (!e.name.empty() && e.ts >= c->name_ts) {
-                c->name = e.name;
+            if (e.name != 0 && e.ts >= c->name_ts) {
+                c->name = log.str(e.name);
                 c->name_ts = e.ts;
             }
-            if (!e.role.empty()) c->role = e.role;
+            if (e.role != 0) c->role = log.str(e.role);
         }
         // After the end only the spoofed user-left events remain: they close at the end.
         if (end && e.ts > *end && e.kind != EventKind::user_left) continue;
@@ -524,7 +376,7 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
             break;
         case EventKind::cam_stopped:
             if (c) {
-                if (e.extra.empty())
+                if (e.extra == 0)
                     c->streams.clear();
                 else if (auto it = std::ranges::find(c->streams, e.extra); it != c->streams.end())
                     c->streams.erase(it);
@@ -532,7 +384,7 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
             }
             break;
         case EventKind::chat_message:
-            if (c) chats.emplace_back(n, e.extra.empty() ? chat_ts.emplace_front(std::to_string(e.ts)) : e.extra);
+            if (c) chats.emplace_back(n, e.extra == 0 ? chat_ts.emplace_front(std::to_string(e.ts)) : log.str(e.extra));
             break;
         case EventKind::raise_hand:
             if (c) {
@@ -542,13 +394,14 @@ MeetingResult sessionize(const std::vector<StoredEvent>& all, const MeetingConte
             break;
         case EventKind::emoji:
             if (c) {
-                bool reaction = !e.extra.empty() && e.extra != "none" && e.extra != "raiseHand";
-                if (reaction && e.extra != c->emoji) ++c->reactions;
-                c->emoji = e.extra;
+                std::string_view emoji = log.str(e.extra);
+                bool reaction = !emoji.empty() && emoji != "none" && emoji != "raiseHand";
+                if (reaction && emoji != c->emoji) ++c->reactions;
+                c->emoji = emoji;
             }
             break;
         case EventKind::poll_responded:
-            if (c && !e.extra.empty()) polls.emplace_back(n, e.extra);
+            if (c && e.extra != 0) polls.emplace_back(n, log.str(e.extra));
             break;
         default: break;
         }

@@ -8,35 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "bbbhook/bbb/events.hpp"
+#include "bbbhook/ingest/event_log.hpp"
 
 namespace bbbhook::ingest {
-
-// What is kept of an event for sessionization: the fields attendance needs.
-struct StoredEvent {
-    int64_t ts = 0;
-    bbb::EventKind kind = bbb::EventKind::unknown;
-    bool raw = false;
-    int8_t guest = -1, presenter = -1, flag = -1;
-    std::string user_id, user_ext_id, name, role, extra;
-
-    static StoredEvent from(const bbb::Event& e);
-    static StoredEvent from(bbb::Event&& e); // takes the strings
-    bool operator==(const StoredEvent&) const = default;
-};
-
-// Sort order: time, then the order in which same-time events must apply (join before activity
-// before leave before end), then every other field, so that equal events are adjacent.
-bool event_less(const StoredEvent& a, const StoredEvent& b);
-
-// Compact binary encodings for the meeting_events table (docs/SCHEMA.md). Format 2, written since
-// schema 3: the chunk's distinct strings once, then per event the time as a delta and the strings
-// as references (about 40% of format 1's size: a meeting's events repeat their connections,
-// people and roles). Format 1, every string inline, is still read.
-inline constexpr int k_events_format = 2;
-void encode_events(std::string& out, const std::vector<StoredEvent>& events, size_t from = 0);
-// nullopt when the bytes are not a whole chunk of that format (damage), or the format is unknown.
-std::optional<std::vector<StoredEvent>> decode_events(std::string_view bytes, int format = k_events_format);
 
 enum class ClosedBy { left, meeting_ended, inferred, open };
 std::string_view closed_by_name(ClosedBy c);
@@ -90,7 +64,9 @@ struct MeetingContext {
     bool superseded = false; // a later session of the same external meeting id has started
 };
 
-// Recomputes a meeting from all its events (any order, duplicates allowed).
+// Recomputes a meeting from all its events (any order, duplicates allowed). The strings of the
+// result are copies: the log may change after.
+MeetingResult sessionize(const EventLog& events, const MeetingContext& context);
 MeetingResult sessionize(const std::vector<StoredEvent>& events, const MeetingContext& context);
 
 } // namespace bbbhook::ingest
