@@ -1,6 +1,7 @@
 #include "bbbhook/ingest/ingest.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -192,6 +193,7 @@ private:
     IngestSummary m_total; // as stored in ingest_state
     IngestSummary m_run;   // this run only
     std::unordered_map<std::string, int64_t, TextHash, std::equal_to<>> m_servers;
+    const std::pair<const std::string, int64_t>* m_last_server = nullptr; // into m_servers
     ServerKeyMap<std::unique_ptr<Meeting>> m_meetings;
     // People as stored (a bounded cache). A change (the name seen last, its time, the guest flag)
     // is made here and written once per transaction, in write_people(): a person is in many
@@ -220,6 +222,11 @@ private:
     bool m_people_complete = false;                         // m_people holds every row of the people table
     std::unordered_map<std::string, std::pair<bool, int64_t>, TextHash, std::equal_to<>>
         m_counts_pending; // id -> (known, count)
+    struct CountCache {
+        std::string id;
+        std::pair<bool, int64_t>* count = nullptr; // into m_counts_pending
+    };
+    std::array<CountCache, static_cast<size_t>(bbb::EventKind::unknown) + 1> m_count_cache; // by kind
     int64_t m_warned_at = 0;
     std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
     bool m_bulk = false;           // the reader indexes are dropped until the next complete commit
@@ -282,7 +289,12 @@ void Ingester::load_events(Meeting& m) {
 }
 
 int64_t Ingester::server_id(std::string_view domain) {
-    if (auto it = m_servers.find(domain); it != m_servers.end()) return it->second;
+    // Most records come from the server before.
+    if (m_last_server && util::same_bytes(m_last_server->first, domain)) return m_last_server->second;
+    if (auto it = m_servers.find(domain); it != m_servers.end()) {
+        m_last_server = &*it;
+        return it->second;
+    }
     int64_t id;
     m_server_get.bind(1, domain);
     if (m_server_get.step()) {
@@ -293,7 +305,7 @@ int64_t Ingester::server_id(std::string_view domain) {
         m_server_ins.reset();
         id = m_db.last_insert_rowid();
     }
-    m_servers.emplace(std::string(domain), id);
+    m_last_server = &*m_servers.emplace(std::string(domain), id).first;
     return id;
 }
 
@@ -370,11 +382,16 @@ void Ingester::process(Item& item) {
         ++m_run.events;
         ++m_total.events;
         std::string_view id = e.id.empty() ? std::string_view("(none)") : std::string_view(e.id);
-        auto counted = m_counts_pending.find(id);
-        if (counted == m_counts_pending.end())
-            counted = m_counts_pending.emplace(std::string(id), std::pair{false, 0}).first;
-        counted->second.first = e.kind != bbb::EventKind::unknown;
-        ++counted->second.second;
+        // Events of a kind mostly have the same id: compared with the last one, not hashed.
+        CountCache& cached = m_count_cache[static_cast<size_t>(e.kind)];
+        if (!cached.count || !util::same_bytes(cached.id, id)) {
+            auto it = m_counts_pending.find(id);
+            if (it == m_counts_pending.end()) it = m_counts_pending.emplace(std::string(id), std::pair{false, 0}).first;
+            cached.id.assign(id);
+            cached.count = &it->second; // stable: a node-based map
+        }
+        cached.count->first = e.kind != bbb::EventKind::unknown;
+        ++cached.count->second;
         using bbb::EventKind;
         if (e.kind == EventKind::unknown || e.kind == EventKind::other || e.kind == EventKind::rap) continue;
         if (e.meeting_id.empty()) continue;
@@ -553,6 +570,7 @@ void Ingester::flush(Commit how) {
         m_counts.reset();
     }
     m_counts_pending.clear();
+    m_count_cache = {};
     bool clear_cache = m_people.size() > m_options.people_cache;
     write_people(how == Commit::complete || clear_cache);
     if (clear_cache) {
