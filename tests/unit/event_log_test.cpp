@@ -97,3 +97,24 @@ TEST_CASE("event log: chunks decoded one after another into one log give the eve
     CHECK_FALSE(decode_events(second.substr(0, second.size() - 1), k_events_format, damaged));
     CHECK_FALSE(decode_events(second, 3, damaged));
 }
+
+TEST_CASE("event log: an external id is the same string whether or not its connection had it before", "[event_log]") {
+    EventLog log;
+    EventLog::Ref a = log.intern("w_a"), b = log.intern("w_b");
+    CHECK(log.intern_ext(a, "") == 0);
+    EventLog::Ref seven = log.intern_ext(a, "7");
+    CHECK(log.str(seven) == "7");
+    CHECK(log.intern_ext(a, "7") == seven);
+    CHECK(log.intern_ext(b, "7") == seven); // another connection of the same person
+    EventLog::Ref eight = log.intern_ext(a, "8");
+    CHECK(eight != seven);
+    CHECK(log.str(eight) == "8");
+    CHECK(log.intern_ext(a, "7") == seven);
+    CHECK(log.intern_ext(0, "8") == eight); // no connection
+    CHECK(log.intern("8") == eight);
+    // Connections numbered after the last external id was cached.
+    for (int i = 0; i < 200; ++i) {
+        EventLog::Ref c = log.intern(fmt::format("w_c{}", i));
+        CHECK(log.str(log.intern_ext(c, std::to_string(i % 5))) == std::to_string(i % 5));
+    }
+}

@@ -25,7 +25,7 @@ namespace {
 template <class E> EventLog::Event interned(EventLog& log, const E& e) {
     EventLog::Event x{e.ts, e.kind, e.raw, e.guest, e.presenter, e.flag};
     x.user_id = log.intern(e.user_id);
-    x.user_ext_id = log.intern(e.user_ext_id);
+    x.user_ext_id = log.intern_ext(x.user_id, e.user_ext_id);
     x.name = log.intern(e.name);
     x.role = log.intern(e.role);
     x.extra = log.intern(e.extra);
@@ -33,6 +33,18 @@ template <class E> EventLog::Event interned(EventLog& log, const E& e) {
 }
 
 } // namespace
+
+EventLog::Ref EventLog::intern_ext(Ref user, std::string_view ext) {
+    if (ext.empty()) return 0;
+    if (user < m_ext_of.size() && m_ext_of[user] != 0 && util::same_bytes(str(m_ext_of[user]), ext))
+        return m_ext_of[user];
+    Ref r = intern(ext);
+    if (user != 0) {
+        if (user >= m_ext_of.size()) m_ext_of.resize(refs());
+        m_ext_of[user] = r;
+    }
+    return r;
+}
 
 void EventLog::add(const bbb::Event& e) {
     m_events.push_back(interned(*this, e));

@@ -51,6 +51,9 @@ public:
     void add(const Event& e) { m_events.push_back(e); } // its refs must be this log's
     // The number of `s` in this log, added if new.
     Ref intern(std::string_view s);
+    // The same for an external user id, checked first against the last one of that connection
+    // (`user`, a number of this log): a connection keeps its external id.
+    Ref intern_ext(Ref user, std::string_view ext);
 
     // Valid until the next intern() or add() (the bytes may move).
     std::string_view str(Ref r) const {
@@ -68,6 +71,7 @@ private:
     std::string m_bytes;                                // the distinct strings, one after another
     std::vector<std::pair<uint32_t, uint32_t>> m_spans; // [ref - 1]: offset and size in m_bytes
     util::FlatIndex m_index;
+    std::vector<Ref> m_ext_of; // [connection's number]: the last external id interned for it
     std::vector<Event> m_events;
 };
 
