@@ -1,7 +1,10 @@
 #include "bbbhook/ingest/event_log.hpp"
 
 #include <array>
+#include <cstdint>
 #include <optional>
+
+#include "bbbhook/util/error.hpp"
 
 namespace bbbhook::ingest {
 
@@ -12,6 +15,10 @@ EventLog::Ref EventLog::intern(std::string_view s) {
     uint64_t h = util::short_hash(s);
     uint32_t n = m_index.find(h, [&](uint32_t i) { return util::same_bytes(str(i + 1), s); });
     if (n != util::FlatIndex::k_none) return n + 1;
+    // Offsets and numbers are 32-bit: a meeting would need 4 GiB of distinct strings (memory ends
+    // long before), but it is refused rather than stored wrong.
+    if (m_bytes.size() + s.size() > UINT32_MAX || m_spans.size() + 1 >= UINT32_MAX)
+        throw Failure(ExitCode::internal, "a meeting has more than 4 GiB of distinct strings");
     n = static_cast<uint32_t>(m_spans.size());
     m_spans.emplace_back(static_cast<uint32_t>(m_bytes.size()), static_cast<uint32_t>(s.size()));
     m_bytes += s;

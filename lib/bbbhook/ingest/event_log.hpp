@@ -11,6 +11,7 @@
 //   std::string chunk; encode_events(chunk, log, from);
 //   decode_events(chunk, k_events_format, log);   // appends; false if damaged
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,7 +50,7 @@ public:
     void add(const bbb::Event& e);
     void add(const StoredEvent& e);
     void add(const Event& e) { m_events.push_back(e); } // its refs must be this log's
-    // The number of `s` in this log, added if new.
+    // The number of `s` in this log, added if new. Throws Failure(internal) past 4 GiB of strings.
     Ref intern(std::string_view s);
     // The same for an external user id, checked first against the last one of that connection
     // (`user`, a number of this log): a connection keeps its external id.
