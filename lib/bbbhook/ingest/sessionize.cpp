@@ -453,7 +453,6 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
         r.people[i].guest = p.guest;
         r.people[i].name = p.name;
         r.people[i].name_ts = p.name_ts;
-        r.attendance[i].person_key = p.key;
         r.attendance[i].name = p.name;
     }
 
@@ -523,7 +522,6 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
         const Stay& s = stays[by_conn[k]];
         auto& iv = r.intervals[k];
         iv.connection = conns[s.conn].id;
-        iv.person_key = persons[conns[s.conn].person].key;
         iv.person = persons[conns[s.conn].person].place;
         iv.name = s.name;
         iv.role = s.role;

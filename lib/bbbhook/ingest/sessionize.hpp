@@ -17,7 +17,6 @@ std::string_view closed_by_name(ClosedBy c);
 
 struct Interval {
     std::string connection;
-    std::string person_key;
     size_t person = 0; // its person in MeetingResult::people
     std::string name, role;
     int64_t joined = 0;
@@ -33,8 +32,8 @@ struct Person {
     int64_t name_ts = 0; // when
 };
 
+// A person's attendance: MeetingResult::attendance[i] is MeetingResult::people[i]'s.
 struct Attendance {
-    std::string person_key;
     std::string name, role;
     int64_t first_join = 0;
     std::optional<int64_t> last_leave; // nullopt while present
