@@ -7,8 +7,6 @@
 #include <numeric>
 #include <tuple>
 
-#include "bbbhook/util/flat_index.hpp"
-
 namespace bbbhook::ingest {
 
 using bbb::EventKind;
@@ -76,34 +74,11 @@ struct Timer {
     }
 };
 
-constexpr uint32_t k_none = util::FlatIndex::k_none;
-// Numbers distinct strings in the order they are first added: open addressing over views, so
-// no allocation per string, which std::unordered_map made for every connection of every meeting.
-class Numbering {
-public:
-    Numbering() { m_strings.reserve(64); }
-
-    // The number of `s`, and whether this added it.
-    std::pair<uint32_t, bool> add(std::string_view s) {
-        uint64_t h = util::short_hash(s);
-        uint32_t n = m_index.find(h, [&](uint32_t i) { return util::same_bytes(m_strings[i], s); });
-        if (n != k_none) return {n, false};
-        n = static_cast<uint32_t>(m_strings.size());
-        m_strings.push_back(s);
-        m_index.insert(h, n, [&](uint32_t i) { return util::short_hash(m_strings[i]); });
-        return {n, true};
-    }
-    const std::vector<std::string_view>& strings() const { return m_strings; }
-
-private:
-    util::FlatIndex m_index;
-    std::vector<std::string_view> m_strings; // by number
-};
-
+constexpr uint32_t k_none = UINT32_MAX;
 // A connection during the replay. Its strings are views into the event log, which outlives
 // sessionize(): no copy of a name or role at every event; the result copies what it keeps.
 struct Connection {
-    std::string_view id, ext;
+    EventLog::Ref id = 0, ext = 0; // strings of the log: equal numbers are equal strings
     int8_t guest = -1;
     std::string_view name, role;
     int64_t name_ts = 0;
@@ -239,7 +214,7 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
     std::vector<SortEntry> events;
     events.reserve(all.size());
     std::vector<uint32_t> conn_of_ref(log.refs(), k_none);
-    std::vector<std::string_view> ids{{}};               // by connection, in order of appearance
+    std::vector<EventLog::Ref> ids{0};                   // by connection, in order of appearance
     size_t joins = 0, chat_messages = 0, poll_votes = 0; // at most; to reserve
     for (const auto& e : all) {
         if (any_mapped && e.raw) continue;
@@ -248,7 +223,7 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
             uint32_t& c = conn_of_ref[e.user_id];
             if (c == k_none) {
                 c = static_cast<uint32_t>(ids.size());
-                ids.push_back(log.str(e.user_id));
+                ids.push_back(e.user_id);
             }
             n = c;
         }
@@ -259,7 +234,8 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
     }
     std::vector<uint32_t> by_id(ids.size());
     std::iota(by_id.begin(), by_id.end(), 0u);
-    std::sort(by_id.begin() + 1, by_id.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+    std::sort(by_id.begin() + 1, by_id.end(),
+              [&](uint32_t a, uint32_t b) { return log.str(ids[a]) < log.str(ids[b]); });
     std::vector<uint32_t> renumber(ids.size());
     std::vector<Connection> conns(ids.size()); // in id order, as a std::map iterates
     for (uint32_t i = 0; i < by_id.size(); ++i) {
@@ -311,7 +287,7 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
         Connection* c = n ? &conns[n] : nullptr;
         if (c) {
             // Who the connection is, from every event (an early event may lack what a later one says).
-            if (c->ext.empty() && e.user_ext_id != 0) c->ext = log.str(e.user_ext_id);
+            if (c->ext == 0) c->ext = e.user_ext_id;
             if (e.guest == 1)
                 c->guest = 1;
             else if (e.guest == 0 && c->guest < 0)
@@ -420,18 +396,23 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
     // 6. People: a person is an external user id; guests and anonymous users are their connection.
     //    Intervals are visited in the order they opened: of two names seen at the same time, the
     //    later interval's wins.
-    Numbering person_numbers;
+    //    A person is found by the number of their key's string in the log.
+    std::vector<uint32_t> person_of_ref(log.refs(), k_none);
     std::vector<PersonState> persons;
     persons.reserve(conns.size());
     for (const Stay& s : stays) {
         auto& c = conns[s.conn];
         bool fresh = false;
         if (c.person == k_none) {
-            bool anonymous = c.ext.empty() || c.ext == c.id || c.guest == 1;
-            std::string_view key = anonymous ? c.id : c.ext;
-            std::tie(c.person, fresh) = person_numbers.add(key);
-            if (fresh)
-                persons.push_back({key, anonymous ? std::string_view() : c.ext, c.guest == 1, c.name, c.name_ts});
+            bool anonymous = c.ext == 0 || c.ext == c.id || c.guest == 1;
+            EventLog::Ref key = anonymous ? c.id : c.ext;
+            uint32_t& number = person_of_ref[key];
+            fresh = number == k_none;
+            if (fresh) {
+                number = static_cast<uint32_t>(persons.size());
+                persons.push_back({log.str(key), log.str(anonymous ? 0 : c.ext), c.guest == 1, c.name, c.name_ts});
+            }
+            c.person = number;
         }
         auto& p = persons[c.person];
         if (!fresh && c.name_ts >= p.name_ts && !c.name.empty()) {
@@ -521,7 +502,7 @@ MeetingResult sessionize(const EventLog& log, const MeetingContext& ctx) {
     for (size_t k = 0; k < by_conn.size(); ++k) {
         const Stay& s = stays[by_conn[k]];
         auto& iv = r.intervals[k];
-        iv.connection = conns[s.conn].id;
+        iv.connection = log.str(conns[s.conn].id);
         iv.person = persons[conns[s.conn].person].place;
         iv.name = s.name;
         iv.role = s.role;
