@@ -77,7 +77,6 @@ public:
         ++m_count;
     }
 
-    size_t size() const { return m_count; }
     void clear() {
         m_slots.clear();
         m_count = 0;
