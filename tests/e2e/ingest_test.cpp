@@ -332,7 +332,7 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
     auto config = tmp / "empty.conf";
     test::write_text(config, "");
     std::mt19937 rng(2026);
-    int killed_midway = 0, left_people_pending = 0, left_people_key_dropped = 0;
+    int killed_midway = 0, left_people_pending = 0, left_people_key_dropped = 0, left_person_indexes_dropped = 0;
     for (int i = 0; i < 20; ++i) {
         auto p = test::Process::start({test::bbbhook_binary().string(), "--config", config.string(), "ingest",
                                        "--journal-dir", (tmp / "journal").string(), "--database",
@@ -350,10 +350,20 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
         // The first run, a catch-up into an empty people table, works without people's key.
         if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'people_by_key'") == "0\n")
             ++left_people_key_dropped;
+        // A catch-up drops the per-person reader indexes only; the meetings' stay (once the
+        // schema exists at all).
+        if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'intervals_by_person'") ==
+            "0\n")
+            ++left_person_indexes_dropped;
+        CHECK(query(tmp / "crashed.sqlite",
+                    "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name = 'meetings') = 0 OR (SELECT COUNT(*) FROM "
+                    "sqlite_master WHERE name IN ('meetings_by_course', 'meetings_by_created', "
+                    "'meetings_by_parent')) = 3") == "1\n");
     }
     CHECK(killed_midway >= 15); // (about 4 s of work, about 2 s of it done between kills)
     CHECK(left_people_pending >= 5);
     CHECK(left_people_key_dropped >= 1);
+    CHECK(left_person_indexes_dropped >= 1);
     auto rest = test::run_ingest(tmp / "journal", tmp / "crashed.sqlite");
     INFO(rest.err);
     REQUIRE(rest.code == 0);

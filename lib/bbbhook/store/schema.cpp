@@ -220,8 +220,8 @@ constexpr IndexDefinition k_people_key_index = {"people_by_key",
 constexpr IndexDefinition k_reader_indexes[] = {
     {"meetings_by_course", "CREATE INDEX meetings_by_course ON meetings(moodle_site, moodle_course_id)"},
     {"meetings_by_created", "CREATE INDEX meetings_by_created ON meetings(created_ms)"},
-    {"intervals_by_person", "CREATE INDEX intervals_by_person ON intervals(person_id)"},
-    {"attendance_by_person", "CREATE INDEX attendance_by_person ON attendance(person_id)"},
+    {"intervals_by_person", "CREATE INDEX intervals_by_person ON intervals(person_id)", true},
+    {"attendance_by_person", "CREATE INDEX attendance_by_person ON attendance(person_id)", true},
     {"meetings_by_parent", "CREATE INDEX meetings_by_parent ON meetings(server_id, parent_internal_id)"},
 };
 
@@ -259,7 +259,8 @@ void ensure_reader_indexes(util::Db& db) {
 }
 
 void drop_reader_indexes(util::Db& db) {
-    drop_indexes(db, k_reader_indexes);
+    for (const auto& index : k_reader_indexes)
+        if (index.catch_up_drops) drop_indexes(db, {&index, 1});
 }
 
 void ensure_people_key_index(util::Db& db) {

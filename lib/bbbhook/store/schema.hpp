@@ -10,16 +10,20 @@ namespace bbbhook::store {
 inline constexpr int k_schema_version = 6;
 
 // Secondary indexes that only readers (report, lti-serve) use, with the exact statements that
-// made them (a test checks them against a fresh database). A long catch-up of ingest drops them
-// and creates them again at its end: building an index once from sorted keys costs a fraction of
-// maintaining it row by row.
+// made them (a test checks them against a fresh database). A long catch-up of ingest drops those
+// on the per-person tables (`catch_up_drops`) and creates them again at its end: building such an
+// index once from sorted keys costs a fraction of maintaining it row by row. The meetings' are
+// kept: a table of one row per meeting costs little to maintain, and each index built at the end
+// read the whole table again while nothing else could run (docs/BENCHMARKS.md).
 struct IndexDefinition {
     const char* name;
     const char* sql;
+    bool catch_up_drops = false;
 };
 std::span<const IndexDefinition> reader_indexes();
 // Creates every missing reader index (after an interrupted catch-up). Cheap when none is missing.
 void ensure_reader_indexes(util::Db& db);
+// Drops the reader indexes that a catch-up builds at its end (`catch_up_drops`).
 void drop_reader_indexes(util::Db& db);
 
 // The unique index on people's (server_id, user_key). Ingest looks people up by it, except while
