@@ -88,9 +88,9 @@ class Ingester {
 public:
     Ingester(util::Db& db, const IngestOptions& options) : m_db(db), m_options(options) {}
 
-    // A long catch-up: the per-person reader indexes are dropped now and made again by the run's first
-    // complete commit (store::reader_indexes); so is people's key while the cache holds every
-    // person (an empty people table), for as long as it does.
+    // A long catch-up: the per-person reader indexes are dropped now and made again by the run's
+    // first complete commit (store::reader_indexes); so is people's key while the cache holds
+    // every person (an empty people table), for as long as it does.
     void begin_bulk() {
         util::Transaction tx(m_db);
         store::drop_reader_indexes(m_db);

@@ -18,8 +18,9 @@ struct IngestOptions {
     std::chrono::milliseconds follow_interval = std::chrono::seconds(1);
     bool rebuild = false;  // recreate the database from all journal files
     bool progress = false; // progress lines on stderr
-    // With this much journal (bytes) ahead of the checkpoint, the per-person reader indexes are dropped and
-    // built again at the end of the catch-up (store::reader_indexes). Not a setting: tests use it.
+    // With this much journal (bytes) ahead of the checkpoint, the per-person reader indexes are
+    // dropped and built again at the end of the catch-up (store::reader_indexes). Not a setting:
+    // tests use it.
     uint64_t bulk_bytes = 64ull << 20;
     // People kept in memory; more, and the cache is cleared. Not a setting: tests use it.
     size_t people_cache = 100000;
