@@ -344,21 +344,23 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
         auto rc = p.wait();
         REQUIRE(rc);
         CHECK(*rc == 128 + SIGKILL);
+        // Killed before it made the database (a slow start: sanitizers, a loaded machine)? The
+        // schema is made in one transaction, so it is there whole or not at all.
+        if (!std::filesystem::exists(tmp / "crashed.sqlite") ||
+            query(tmp / "crashed.sqlite", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ingest_state'") != "1\n")
+            continue;
         // People's changes committed by the partial commits, not yet written into people: the
         // next run's start must fold them in.
         if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) > 0 FROM people_pending") == "1\n") ++left_people_pending;
         // The first run, a catch-up into an empty people table, works without people's key.
         if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'people_by_key'") == "0\n")
             ++left_people_key_dropped;
-        // A catch-up drops the per-person reader indexes only; the meetings' stay (once the
-        // schema exists at all).
+        // A catch-up drops the per-person reader indexes only; the meetings' stay.
         if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) FROM sqlite_master WHERE name = 'intervals_by_person'") ==
             "0\n")
             ++left_person_indexes_dropped;
-        CHECK(query(tmp / "crashed.sqlite",
-                    "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name = 'meetings') = 0 OR (SELECT COUNT(*) FROM "
-                    "sqlite_master WHERE name IN ('meetings_by_course', 'meetings_by_created', "
-                    "'meetings_by_parent')) = 3") == "1\n");
+        CHECK(query(tmp / "crashed.sqlite", "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('meetings_by_course', "
+                                            "'meetings_by_created', 'meetings_by_parent')") == "3\n");
     }
     CHECK(killed_midway >= 15); // (about 4 s of work, about 2 s of it done between kills)
     CHECK(left_people_pending >= 5);
