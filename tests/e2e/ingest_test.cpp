@@ -320,6 +320,28 @@ void check_reader_indexes(util::Db& db) {
 }
 } // namespace
 
+namespace {
+// Waits (at most 30 s) until the running ingest `p` has made the whole schema of `db_path`, so that
+// a kill timed from then lands in its ingesting however slow its start is (sanitizers, a loaded
+// machine). Each schema step is a transaction of its own, read here between them.
+void wait_for_schema(test::Process& p, const std::filesystem::path& db_path) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (p.running() && std::chrono::steady_clock::now() < deadline) {
+        if (std::filesystem::exists(db_path)) {
+            try {
+                if (auto db = util::Db::open(db_path, util::Db::Mode::read_only)) {
+                    auto st = db->prepare("PRAGMA user_version");
+                    if (st.step() && st.int64(0) == store::k_schema_version) return;
+                }
+            } catch (const std::exception&) {
+                // being created, or busy: look again
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+} // namespace
+
 TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the content of one clean run",
           "[ingest][durability]") {
     test::TempDir tmp;
@@ -337,6 +359,7 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
         auto p = test::Process::start({test::bbbhook_binary().string(), "--config", config.string(), "ingest",
                                        "--journal-dir", (tmp / "journal").string(), "--database",
                                        (tmp / "crashed.sqlite").string(), "--batch", "1"});
+        wait_for_schema(p, tmp / "crashed.sqlite");
         std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 170));
         if (!p.running()) continue; // it finished first: nothing to kill
         ++killed_midway;
@@ -344,8 +367,8 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
         auto rc = p.wait();
         REQUIRE(rc);
         CHECK(*rc == 128 + SIGKILL);
-        // Killed before it had made the whole schema (a slow start: sanitizers, a loaded
-        // machine)? Each schema step is a transaction of its own; the next run goes on from it.
+        // Killed before it had made the whole schema (wait_for_schema gave up)? The next run goes
+        // on from the schema steps it committed.
         if (!std::filesystem::exists(tmp / "crashed.sqlite") ||
             query(tmp / "crashed.sqlite", "PRAGMA user_version") != fmt::format("{}\n", store::k_schema_version))
             continue;
