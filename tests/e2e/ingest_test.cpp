@@ -436,14 +436,21 @@ TEST_CASE("a long catch-up drops the reader indexes and builds them again, with 
     REQUIRE(ingest::run_ingest(options("bulk.sqlite", 0)));           // always a catch-up
     REQUIRE(ingest::run_ingest(options("plain.sqlite", UINT64_MAX))); // never
     CHECK(test::canonical_dump(tmp / "bulk.sqlite") == test::canonical_dump(tmp / "plain.sqlite"));
-    // A catch-up into an empty people table drops people's key too, and makes it again, here
-    // in the middle of the run, when the cache of people must be cleared: from then on people
-    // are looked up by it (and found: the content is the same).
+    // A catch-up into an empty people table drops people's key too. When the cache of people
+    // must be cleared, the people it added are found in its directory of people (read by id).
     auto small = options("small-cache.sqlite", 0);
     small.people_cache = 3;
     small.batch_records = 40;
     REQUIRE(ingest::run_ingest(small));
     CHECK(test::canonical_dump(tmp / "small-cache.sqlite") == test::canonical_dump(tmp / "plain.sqlite"));
+    // Past the directory's budget, people's key is made again in the middle of the run: from
+    // then on people are looked up by it (and found: the content is the same).
+    auto no_directory = options("small-directory.sqlite", 0);
+    no_directory.people_cache = 3;
+    no_directory.people_directory = 5;
+    no_directory.batch_records = 40;
+    REQUIRE(ingest::run_ingest(no_directory));
+    CHECK(test::canonical_dump(tmp / "small-directory.sqlite") == test::canonical_dump(tmp / "plain.sqlite"));
 
     // Every reader index exists as a fresh schema makes it, after the catch-up and after a run
     // that finds them dropped (an interrupted catch-up).
@@ -462,6 +469,7 @@ TEST_CASE("a long catch-up drops the reader indexes and builds them again, with 
     check_reader_indexes(*fresh);
     CHECK(indexes("bulk.sqlite") == indexes("fresh.sqlite"));
     CHECK(indexes("small-cache.sqlite") == indexes("fresh.sqlite"));
+    CHECK(indexes("small-directory.sqlite") == indexes("fresh.sqlite"));
     CHECK_THAT(indexes("fresh.sqlite"), Catch::Contains("people_by_key: CREATE UNIQUE INDEX"));
     {
         auto db = util::Db::open(tmp / "plain.sqlite");

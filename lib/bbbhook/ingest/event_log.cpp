@@ -22,7 +22,7 @@ EventLog::Ref EventLog::intern(std::string_view s) {
     n = static_cast<uint32_t>(m_spans.size());
     m_spans.emplace_back(static_cast<uint32_t>(m_bytes.size()), static_cast<uint32_t>(s.size()));
     m_bytes += s;
-    m_index.insert(h, n, [&](uint32_t i) { return util::short_hash(str(i + 1)); });
+    m_index.insert(h, n);
     return n + 1;
 }
 

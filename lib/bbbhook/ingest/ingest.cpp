@@ -130,6 +130,11 @@ private:
     void persist_events(Meeting& m);
     void write(Meeting& m);
     int64_t person_id(int64_t server, const Person& p);
+    struct StoredPerson;
+    // Reads a person missing from the cache from the people table, into sp; false if new.
+    bool load_person(int64_t server, std::string_view key, uint64_t hash, StoredPerson& sp);
+    // Every person is known without people's key: in the cache, or in the directory.
+    bool people_known() const { return m_people_complete || m_directory_complete; }
     // Writes the people changed since the last call: as appended people_pending rows (fold =
     // false), or into their people rows (fold = true: a complete commit, or before the cache is
     // cleared), with every pending change of the run, emptying people_pending.
@@ -139,6 +144,8 @@ private:
     // In a transaction of its own: people's key, and with `reader` the reader indexes.
     void build_indexes(bool reader);
     void save_state();
+    // Empties the cache and the directory of people: from now on, people are looked up by key.
+    void release_people();
     void evict();
     void warn_item(const Item& item, std::string_view what);
 
@@ -164,6 +171,7 @@ private:
               "first_event_ms = ?, last_event_ms = ?, event_count = ?, recorded = ?, finalized = ? WHERE id = ?"};
     util::Stmt m_person_get{m_db,
                             "SELECT id, name, name_ms, is_guest FROM people WHERE server_id = ? AND user_key = ?"};
+    util::Stmt m_person_by_id{m_db, "SELECT server_id, user_key, name, name_ms, is_guest FROM people WHERE id = ?"};
     util::Stmt m_person_ins{m_db, "INSERT INTO people (server_id, user_key, external_user_id, name, name_ms, is_guest) "
                                   "VALUES (?, ?, ?, ?, ?, ?)"};
     util::Stmt m_person_upd{m_db, "UPDATE people SET name = ?, name_ms = ?, is_guest = ? WHERE id = ?"};
@@ -219,6 +227,13 @@ private:
     std::vector<uint32_t> m_dirty_people, m_pending_people; // positions in m_people
     std::vector<int64_t> m_person_ids;                      // write(): the people of the meeting being written
     bool m_people_complete = false;                         // m_people holds every row of the people table
+    // A run into an empty people table keeps the id of every person it adds, by person_hash(),
+    // for as long as there are at most people_directory of them: a person missing from the
+    // cache is then either in it (read by id) or new, never looked up by people's key, which a
+    // catch-up need not keep. At 5M events, looking up and adding 400,000 people by their key
+    // (a random text key) took a quarter of ingest's time (docs/BENCHMARKS.md).
+    util::FlatIndex m_directory; // numbers: people ids
+    bool m_directory_complete = false;
     std::unordered_map<std::string, std::pair<bool, int64_t>, TextHash, std::equal_to<>>
         m_counts_pending; // id -> (known, count)
     struct CountCache {
@@ -230,7 +245,7 @@ private:
     std::vector<Meeting*> m_ended; // meetings that got their meeting-ended, until written
     bool m_bulk = false;           // the reader indexes are dropped until the next complete commit
     // store::drop_people_key_index() by begin_bulk(); commit() makes it again at the catch-up's
-    // end, or as soon as the cache no longer holds every person.
+    // end, or as soon as neither the cache nor the directory holds every person.
     bool m_people_key_dropped = false;
     util::WalCheckpointer* m_checkpointer = nullptr;
 };
@@ -249,6 +264,7 @@ void Ingester::load() {
     fold_pending_people();
     // A database without people (a first run, a rebuild): the cache starts complete.
     m_people_complete = !m_db.prepare("SELECT 1 FROM people LIMIT 1").step();
+    m_directory_complete = m_people_complete;
     auto open = m_db.prepare("SELECT id, server_id, internal_id, COALESCE(external_id, ''), "
                              "ended_ms IS NOT NULL AND end_reason = 'ended', last_event_ms "
                              "FROM meetings WHERE finalized = 0 ORDER BY id");
@@ -433,13 +449,7 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
         sp.server = server;
         sp.key = p.key;
         // While the cache holds every person of the database, a miss is a new person.
-        if (!m_people_complete && m_person_get.bind(1, server).bind(2, p.key).step()) {
-            sp.id = m_person_get.int64(0);
-            sp.name = m_person_get.text(1);
-            sp.name_ms = m_person_get.opt_int64(2);
-            sp.guest = m_person_get.int64(3) != 0;
-            m_person_get.reset();
-        } else {
+        if (m_people_complete || !load_person(server, p.key, h, sp)) {
             m_person_ins.bind(1, server).bind(2, p.key);
             bind_text(m_person_ins, 3, text_or_null(p.external_id));
             bind_text(m_person_ins, 4, text_or_null(p.name));
@@ -448,13 +458,20 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
             m_person_ins.bind(6, p.guest ? 1 : 0).run();
             m_person_ins.reset();
             sp.id = m_db.last_insert_rowid();
+            if (m_directory_complete && sp.id > 0 && sp.id < util::FlatIndex::k_none) {
+                m_directory.insert(h, static_cast<uint32_t>(sp.id));
+            } else if (m_directory_complete) {
+                // Ids past 32 bits (never in a table that started empty): looked up by key.
+                m_directory.clear();
+                m_directory_complete = false;
+            }
             sp.name = p.name;
             sp.name_ms = name_ms;
             sp.guest = p.guest;
         }
         n = static_cast<uint32_t>(m_people.size());
         m_people.push_back(std::move(sp));
-        m_people_index.insert(h, n, [&](uint32_t i) { return person_hash(m_people[i].server, m_people[i].key); });
+        m_people_index.insert(h, n);
     }
     StoredPerson& sp = m_people[n];
     // The name seen last wins; ties go to the greater name, so order of arrival never matters.
@@ -473,6 +490,32 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
         m_dirty_people.push_back(n);
     }
     return sp.id;
+}
+
+bool Ingester::load_person(int64_t server, std::string_view key, uint64_t hash, StoredPerson& sp) {
+    auto read = [&](util::Stmt& st, int at) {
+        sp.name = st.text(at);
+        sp.name_ms = st.opt_int64(at + 1);
+        sp.guest = st.int64(at + 2) != 0;
+    };
+    if (m_directory_complete) {
+        uint32_t id = m_directory.find(hash, [&](uint32_t candidate) {
+            m_person_by_id.bind(1, static_cast<int64_t>(candidate));
+            bool same = m_person_by_id.step() && m_person_by_id.int64(0) == server &&
+                        util::same_bytes(m_person_by_id.text_view(1), key);
+            if (same) read(m_person_by_id, 2);
+            m_person_by_id.reset();
+            return same;
+        });
+        if (id == util::FlatIndex::k_none) return false;
+        sp.id = id;
+        return true;
+    }
+    if (!m_person_get.bind(1, server).bind(2, key).step()) return false;
+    sp.id = m_person_get.int64(0);
+    read(m_person_get, 1);
+    m_person_get.reset();
+    return true;
 }
 
 void Ingester::persist_events(Meeting& m) {
@@ -573,10 +616,17 @@ void Ingester::flush(Commit how) {
     bool clear_cache = m_people.size() > m_options.people_cache;
     write_people(how == Commit::complete || clear_cache);
     if (clear_cache) {
-        // From now on people are looked up by their key: commit() builds it first.
+        // From now on people are looked up in the directory, or by their key: commit() builds it
+        // first when there is no directory.
         m_people.clear();
         m_people_index.clear();
         m_people_complete = false;
+    }
+    if (m_directory_complete && m_directory.size() > m_options.people_directory) {
+        // Over its memory budget: from now on people are looked up by their key, which commit()
+        // builds first.
+        m_directory.clear();
+        m_directory_complete = false;
     }
 }
 
@@ -624,6 +674,15 @@ void Ingester::fold_pending_people() {
     tx.commit();
 }
 
+void Ingester::release_people() {
+    // Written (write_people) and not pending: a complete commit just wrote them.
+    m_people = {};
+    m_people_index.clear();
+    m_people_complete = false;
+    m_directory.clear();
+    m_directory_complete = false;
+}
+
 void Ingester::save_state() {
     m_state_set.bind(1, m_position.file).bind(2, static_cast<int64_t>(m_position.offset)).bind(3, m_clock);
     m_state_set.bind(4, static_cast<int64_t>(m_total.records)).bind(5, static_cast<int64_t>(m_total.events));
@@ -645,13 +704,16 @@ void Ingester::commit(util::Transaction& tx, Commit how) {
     save_state();
     tx.commit();
     if (how == Commit::complete && m_bulk) {
+        // The catch-up is over: what it kept of people goes before the indexes are built (the
+        // peak RSS at 5M events), and so does people's directory, whose people_by_key replaces.
+        release_people();
         // The indexes in a transaction of their own (a crash before its end leaves them to the
         // next run: ingest_into), while the WAL written so far is copied back on the
         // checkpointer's thread; the last checkpoint, when the database closes, is then short.
         if (m_checkpointer) m_checkpointer->request();
         build_indexes(true);
         m_bulk = false;
-    } else if (m_people_key_dropped && !m_people_complete) {
+    } else if (m_people_key_dropped && !people_known()) {
         build_indexes(false);
     }
     // flush() wrote every ended meeting (none is dirty now); evict() may drop them.

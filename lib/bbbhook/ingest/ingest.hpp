@@ -22,8 +22,13 @@ struct IngestOptions {
     // dropped and built again at the end of the catch-up (store::reader_indexes). Not a setting:
     // tests use it.
     uint64_t bulk_bytes = 64ull << 20;
-    // People kept in memory; more, and the cache is cleared. Not a setting: tests use it.
-    size_t people_cache = 100000;
+    // People kept in memory (about 130 bytes each); more, and the cache is cleared. Not a
+    // setting: tests use it.
+    size_t people_cache = 50000;
+    // At most this many people in the directory of a run into an empty people table: 750,000
+    // fill at most 1M slots of 8 bytes. More, and people are looked up by their key. Not a
+    // setting: tests use it.
+    size_t people_directory = 750000;
 };
 
 struct IngestSummary {

@@ -6,9 +6,7 @@
 //   FlatIndex index;
 //   uint64_t h = short_hash(key);
 //   uint32_t n = index.find(h, [&](uint32_t i) { return items[i].key == key; });
-//   if (n == FlatIndex::k_none) { items.push_back(...); index.insert(h, n = items.size() - 1, rehash); }
-//
-// `rehash(i)` returns the hash of item i; insert() calls it for every item when the index grows.
+//   if (n == FlatIndex::k_none) { items.push_back(...); index.insert(h, n = items.size() - 1); }
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -62,8 +60,8 @@ public:
     // The number whose item `is(number)` accepts among those inserted with hash h, or k_none.
     template <class Is> uint32_t find(uint64_t h, Is&& is) const {
         if (m_slots.empty()) return k_none;
-        auto tag = static_cast<uint32_t>(h); // compared before the item
-        for (size_t i = h >> m_shift;; i = (i + 1) & m_mask) {
+        uint32_t tag = tag_of(h); // compared before the item
+        for (size_t i = tag >> m_shift;; i = (i + 1) & m_mask) {
             const Slot& slot = m_slots[i];
             if (slot.number == k_none) return k_none;
             if (slot.tag == tag && is(slot.number)) return slot.number;
@@ -71,17 +69,21 @@ public:
     }
 
     // Adds `number` (not in the index yet) under hash h; at most 3/4 of the slots are used.
-    template <class Rehash> void insert(uint64_t h, uint32_t number, Rehash&& rehash) {
-        if (4 * (m_count + 1) > 3 * m_slots.size()) grow(rehash);
-        place(h, number);
+    void insert(uint64_t h, uint32_t number) {
+        if (4 * (m_count + 1) > 3 * m_slots.size()) grow();
+        place(tag_of(h), number);
         ++m_count;
     }
 
+    size_t size() const { return m_count; }
+    // The slot array's bytes.
+    size_t bytes() const { return m_slots.size() * sizeof(Slot); }
+
     void clear() {
-        m_slots.clear();
+        m_slots = {};
         m_count = 0;
         m_mask = 0;
-        m_shift = 64;
+        m_shift = 32;
     }
 
 private:
@@ -90,26 +92,30 @@ private:
         uint32_t tag = 0;
     };
 
-    void place(uint64_t h, uint32_t number) {
-        size_t i = h >> m_shift;
+    // The hash's high half, its best mixed bits, is both the slot (its top bits) and the tag: an
+    // index grows without asking for its items' hashes again.
+    static uint32_t tag_of(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
+
+    void place(uint32_t tag, uint32_t number) {
+        size_t i = tag >> m_shift;
         while (m_slots[i].number != k_none)
             i = (i + 1) & m_mask;
-        m_slots[i] = {number, static_cast<uint32_t>(h)};
+        m_slots[i] = {number, tag};
     }
 
-    template <class Rehash> void grow(Rehash& rehash) {
+    void grow() {
         std::vector<Slot> old = std::move(m_slots);
         size_t size = old.empty() ? 128 : 2 * old.size();
-        m_shift = 64 - std::countr_zero(size);
+        m_shift = 32 - std::countr_zero(size);
         m_mask = size - 1;
         m_slots.assign(size, Slot{});
         for (const Slot& s : old)
-            if (s.number != k_none) place(rehash(s.number), s.number);
+            if (s.number != k_none) place(s.tag, s.number);
     }
 
     std::vector<Slot> m_slots;
     size_t m_count = 0;
-    int m_shift = 64;
+    int m_shift = 32;
     size_t m_mask = 0;
 };
 
