@@ -675,7 +675,7 @@ void Ingester::fold_pending_people() {
 }
 
 void Ingester::release_people() {
-    // Written (write_people) and not pending: a complete commit just wrote them.
+    // After a complete commit: no person in the cache is dirty or pending.
     m_people = {};
     m_people_index.clear();
     m_people_complete = false;
@@ -704,8 +704,8 @@ void Ingester::commit(util::Transaction& tx, Commit how) {
     save_state();
     tx.commit();
     if (how == Commit::complete && m_bulk) {
-        // The catch-up is over: what it kept of people goes before the indexes are built (the
-        // peak RSS at 5M events), and so does people's directory, whose people_by_key replaces.
+        // The catch-up is over: the people cache and directory go before the indexes are built
+        // (the peak RSS at 5M events); people_by_key, built next, takes the directory's place.
         release_people();
         // The indexes in a transaction of their own (a crash before its end leaves them to the
         // next run: ingest_into), while the WAL written so far is copied back on the
