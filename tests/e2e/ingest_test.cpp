@@ -377,9 +377,7 @@ TEST_CASE("kill -9 at 20 random points of an ingest, then a rerun, gives the con
         CHECK(*rc == 128 + SIGKILL);
         // Killed before it had made the whole schema? The next run goes on from the schema steps
         // it committed.
-        if (!std::filesystem::exists(tmp / "crashed.sqlite") ||
-            query(tmp / "crashed.sqlite", "PRAGMA user_version") != fmt::format("{}\n", store::k_schema_version))
-            continue;
+        if (records_done(tmp / "crashed.sqlite") < 0) continue;
         // People's changes committed by the partial commits, not yet written into people: the
         // next run's start must fold them in.
         if (query(tmp / "crashed.sqlite", "SELECT COUNT(*) > 0 FROM people_pending") == "1\n") ++left_people_pending;

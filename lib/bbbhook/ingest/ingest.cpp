@@ -144,8 +144,10 @@ private:
     // In a transaction of its own: people's key, and with `reader` the reader indexes.
     void build_indexes(bool reader);
     void save_state();
-    // Empties the cache and the directory of people: from now on, people are looked up by key.
-    void release_people();
+    // Empty the cache of people (none dirty or pending: after write_people(true)), and the
+    // directory. Without both, people are looked up by key.
+    void clear_people_cache();
+    void drop_directory();
     void evict();
     void warn_item(const Item& item, std::string_view what);
 
@@ -458,13 +460,9 @@ int64_t Ingester::person_id(int64_t server, const Person& p) {
             m_person_ins.bind(6, p.guest ? 1 : 0).run();
             m_person_ins.reset();
             sp.id = m_db.last_insert_rowid();
-            if (m_directory_complete && sp.id > 0 && sp.id < util::FlatIndex::k_none) {
-                m_directory.insert(h, static_cast<uint32_t>(sp.id));
-            } else if (m_directory_complete) {
-                // Ids past 32 bits (never in a table that started empty): looked up by key.
-                m_directory.clear();
-                m_directory_complete = false;
-            }
+            // The table started empty and loses no rows: its ids are 1 to the directory's size,
+            // which flush() keeps within people_directory, far below 32 bits.
+            if (m_directory_complete) m_directory.insert(h, static_cast<uint32_t>(sp.id));
             sp.name = p.name;
             sp.name_ms = name_ms;
             sp.guest = p.guest;
@@ -615,19 +613,11 @@ void Ingester::flush(Commit how) {
     m_count_cache = {};
     bool clear_cache = m_people.size() > m_options.people_cache;
     write_people(how == Commit::complete || clear_cache);
-    if (clear_cache) {
-        // From now on people are looked up in the directory, or by their key: commit() builds it
-        // first when there is no directory.
-        m_people.clear();
-        m_people_index.clear();
-        m_people_complete = false;
-    }
-    if (m_directory_complete && m_directory.size() > m_options.people_directory) {
-        // Over its memory budget: from now on people are looked up by their key, which commit()
-        // builds first.
-        m_directory.clear();
-        m_directory_complete = false;
-    }
+    // From now on people are looked up in the directory, or by their key: commit() builds it
+    // first when there is no directory.
+    if (clear_cache) clear_people_cache();
+    // Over its memory budget.
+    if (m_directory.size() > m_options.people_directory) drop_directory();
 }
 
 void Ingester::write_people(bool fold) {
@@ -674,11 +664,13 @@ void Ingester::fold_pending_people() {
     tx.commit();
 }
 
-void Ingester::release_people() {
-    // After a complete commit: no person in the cache is dirty or pending.
+void Ingester::clear_people_cache() {
     m_people = {};
     m_people_index.clear();
     m_people_complete = false;
+}
+
+void Ingester::drop_directory() {
     m_directory.clear();
     m_directory_complete = false;
 }
@@ -706,7 +698,8 @@ void Ingester::commit(util::Transaction& tx, Commit how) {
     if (how == Commit::complete && m_bulk) {
         // The catch-up is over: the people cache and directory go before the indexes are built
         // (the peak RSS at 5M events); people_by_key, built next, takes the directory's place.
-        release_people();
+        clear_people_cache();
+        drop_directory();
         // The indexes in a transaction of their own (a crash before its end leaves them to the
         // next run: ingest_into), while the WAL written so far is copied back on the
         // checkpointer's thread; the last checkpoint, when the database closes, is then short.
