@@ -158,3 +158,24 @@ TEST_CASE("unknown ids decode as unknown, malformed bodies fail with a reason", 
     REQUIRE(odd);
     CHECK(odd->events.size() == 1);
 }
+
+TEST_CASE("null nodes read as absent ones: a numeric id is unknown, rap times in seconds", "[events]") {
+    auto cb = bbb::decode_callback(form(R"([{"data":{"id":42,"event":{"ts":1}}},)"
+                                        R"({"data":{"id":"rap-archive-ended","attributes":null,"event":{"ts":7}}},)"
+                                        R"({"data":{"id":"user-audio-voice-enabled","attributes":{"meeting":null,)"
+                                        R"("user":null},"event":null}},{"data":null},)"
+                                        R"({"data":{"id":null,"event":{"ts":1}}}])"));
+    REQUIRE(cb);
+    REQUIRE(cb->events.size() == 3);
+    CHECK(cb->events[0].id == "42");
+    CHECK(cb->events[0].kind == EventKind::unknown);
+    CHECK(cb->events[1].kind == EventKind::recording_archived);
+    CHECK(cb->events[1].ts == 7000);
+    CHECK(cb->events[1].flag == -1);
+    const bbb::Event& voice = cb->events[2];
+    CHECK(voice.kind == EventKind::voice_enabled);
+    CHECK(voice.ts == 0);
+    CHECK(voice.meeting_id.empty());
+    CHECK(voice.user_id.empty());
+    CHECK(voice.flag == -1); // no user: nothing said about the microphone
+}
