@@ -26,6 +26,7 @@
 #include "bbbhook/util/sqlite.hpp"
 #include "bbbhook/util/text.hpp"
 #include "bbbhook/util/time.hpp"
+#include "bbbhook/util/wal_buffer.hpp"
 
 namespace bbbhook::ingest {
 
@@ -881,7 +882,7 @@ Result<IngestSummary> run_ingest(const IngestOptions& o) {
         fresh.follow = false;
         IngestSummary summary;
         {
-            auto db = store::open_database(tmp);
+            auto db = store::open_database(tmp, util::Db::Mode::read_write_create, util::wal_buffer_vfs());
             if (!db) return std::unexpected(db.error());
             auto r = ingest_into(*db, fresh);
             if (!r) return r;
@@ -895,8 +896,8 @@ Result<IngestSummary> run_ingest(const IngestOptions& o) {
         return summary;
     }
 
-    // 3. Incremental: from the checkpoint on.
-    auto db = store::open_database(o.database);
+    // 3. Incremental: from the checkpoint on. The WAL is written in large pieces (util/wal_buffer.hpp).
+    auto db = store::open_database(o.database, util::Db::Mode::read_write_create, util::wal_buffer_vfs());
     if (!db) return std::unexpected(db.error());
     return ingest_into(*db, o);
 }

@@ -271,8 +271,8 @@ void drop_people_key_index(util::Db& db) {
     drop_indexes(db, {&k_people_key_index, 1});
 }
 
-Result<util::Db> open_database(const std::filesystem::path& path, util::Db::Mode mode) {
-    auto db = util::Db::open(path, mode);
+Result<util::Db> open_database(const std::filesystem::path& path, util::Db::Mode mode, const char* vfs) {
+    auto db = util::Db::open(path, mode, vfs);
     if (!db) return db;
     try {
         int version = user_version(*db);

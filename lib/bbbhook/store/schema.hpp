@@ -34,8 +34,8 @@ void drop_people_key_index(util::Db& db);
 
 // Opens the database and brings its schema to k_schema_version (in one transaction per step).
 // Fails with data when the file holds a newer schema than this bbbhook knows, cant_create/no_input
-// when it cannot be opened.
+// when it cannot be opened. `vfs` as util::Db::open.
 Result<util::Db> open_database(const std::filesystem::path& path,
-                               util::Db::Mode mode = util::Db::Mode::read_write_create);
+                               util::Db::Mode mode = util::Db::Mode::read_write_create, const char* vfs = nullptr);
 
 } // namespace bbbhook::store

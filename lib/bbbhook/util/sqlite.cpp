@@ -12,10 +12,10 @@ void Stmt::Finalizer::operator()(sqlite3_stmt* s) const {
     sqlite3_finalize(s);
 }
 
-Result<Db> Db::open(const std::filesystem::path& path, Mode mode) {
+Result<Db> Db::open(const std::filesystem::path& path, Mode mode, const char* vfs) {
     sqlite3* raw = nullptr;
     int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, vfs);
     Db db;
     db.m_db.reset(raw);
     if (rc != SQLITE_OK)

@@ -23,8 +23,10 @@ class Db {
 public:
     enum class Mode { read_write_create, read_only };
     // Opens (and creates) the database with WAL, synchronous=NORMAL, foreign keys and a busy
-    // timeout. Fails with cant_create / no_input.
-    static Result<Db> open(const std::filesystem::path& path, Mode mode = Mode::read_write_create);
+    // timeout, through the SQLite VFS named `vfs` (nullptr: the default). Fails with cant_create /
+    // no_input.
+    static Result<Db> open(const std::filesystem::path& path, Mode mode = Mode::read_write_create,
+                           const char* vfs = nullptr);
 
     // Runs one or more statements without results (schema, pragmas). Throws Failure(io) on error.
     void exec(std::string_view sql);
