@@ -51,6 +51,14 @@ void spilling_transaction(util::Db& db) {
     tx.commit();
 }
 
+// The same rows, rolled back: with a small page cache, its frames were written (or buffered), and
+// the next transaction's frames go over them.
+void rolled_back_transaction(util::Db& db) {
+    util::Transaction tx(db);
+    db.exec("INSERT INTO t (n, payload) WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300) "
+            "SELECT i, zeroblob(3000) FROM s");
+} // not committed: rolled back
+
 std::pair<int64_t, int64_t> contents(util::Db& db) {
     auto st = db.prepare("SELECT count(*), total(n) FROM t");
     REQUIRE(st.step());
@@ -93,6 +101,7 @@ TEST_CASE("a WAL written through the buffering VFS: other connections see each c
     auto reader = util::Db::open(path);
     REQUIRE(reader);
     for (int c = 0; c < 120; ++c) {
+        if (c % 30 == 15) rolled_back_transaction(writer);
         transaction(writer, c);
         INFO("transaction " << c << ", cache " << cache_pages);
         auto seen = contents(*reader); // first: the writer's own read would write out its buffer
@@ -116,8 +125,10 @@ TEST_CASE("a WAL written through the buffering VFS: a crash keeps every commit a
     // dies in the middle of a 62nd transaction, with frames of it written and buffered.
     int status = in_child([&] {
         auto db = open_buffered(path, cache_pages);
-        for (int c = 0; c < 60; ++c)
+        for (int c = 0; c < 60; ++c) {
+            if (c % 20 == 10) rolled_back_transaction(db);
             transaction(db, c);
+        }
         spilling_transaction(db);
         if (mid_transaction) {
             db.exec("BEGIN");
